@@ -1,0 +1,15 @@
+//! Rampart: a reference REST API server with every API security control built in.
+//!
+//! Start at `ARCHITECTURE.md` for the codemap; `startup.rs` wires everything together.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod openapi;
+pub mod security;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

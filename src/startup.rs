@@ -1,0 +1,128 @@
+//! `Application::build()`: open storage, bind the listener, assemble the app.
+//!
+//! Middleware order, outermost first (`wrap` calls run in reverse):
+//!
+//! 1. `request_context` — assigns the request id first so that every later
+//!    layer, log line and error body can carry it; completes every error as
+//!    problem+json on the way out, whoever produced it.
+//! 2. `TracingLogger` — one span per request with that id.
+//! 3. `security_headers` — on every response, including errors from the
+//!    layers inside it (CORS rejections, 404s, 413s).
+//! 4. `Cors` — answers preflights before any routing or handler work.
+//! 5. Routes, with the body limit enforced by `ApiJson` and query/path
+//!    errors mapped to 400 by the extractor configs.
+//!
+//! Client request and disconnect timeouts are set on the server, so a slow
+//! client cannot hold a worker.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
+use crate::http::json::BodyLimit;
+use crate::http::{extract, request_id::request_context};
+use crate::security::cors::cors;
+use crate::security::headers::{HeaderPolicy, security_headers};
+use crate::telemetry::RequestSpan;
+use crate::web::routes::{WEB_ROUTES, WebSettings};
+use crate::{health, openapi};
+
+/// Every documented route. The OpenAPI document is generated from this same
+/// function, so a route cannot be served without being documented.
+pub fn api_routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/health")
+            .service(health::routes::live)
+            .service(health::routes::ready),
+    );
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database (running migrations) and binds the listener.
+    /// `BIND_ADDR` may use port 0; [`Application::port`] tells the real one.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings.database).await?;
+        tracing::info!(backend = db.backend(), "database ready");
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .with_context(|| format!("cannot bind BIND_ADDR={}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, settings, db)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, settings: Settings, db: Db) -> anyhow::Result<Server> {
+    let api_doc = openapi::document();
+    let routes = web::Data::new(RouteTable::new(&api_doc, WEB_ROUTES));
+    let db = web::Data::new(db);
+    let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+    let header_policy = web::Data::new(HeaderPolicy {
+        hsts: settings.is_production(),
+    });
+    let web_settings = web::Data::new(WebSettings {
+        docs_enabled: settings.docs_enabled,
+    });
+    let origins = settings.cors_allowed_origins.clone();
+    let docs_enabled = settings.docs_enabled;
+
+    let server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(api_routes)
+            .split_for_parts();
+        let mut app = app
+            .app_data(db.clone())
+            .app_data(routes.clone())
+            .app_data(body_limit.clone())
+            .app_data(header_policy.clone())
+            .app_data(web_settings.clone())
+            .app_data(web::PayloadConfig::new(body_limit.0))
+            .app_data(extract::query_config())
+            .app_data(extract::path_config())
+            .configure(crate::web::routes::configure);
+        if docs_enabled {
+            app = app.route("/docs", web::get().to(redirect_to_docs)).service(
+                SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api_doc.clone()),
+            );
+        }
+        app.default_service(web::to(not_found_or_method_not_allowed))
+            .wrap(cors(&origins))
+            .wrap(from_fn(security_headers))
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap(from_fn(request_context))
+    })
+    .listen(listener)?
+    .client_request_timeout(settings.client_request_timeout)
+    .client_disconnect_timeout(settings.client_disconnect_timeout)
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}
+
+async fn redirect_to_docs() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}

@@ -1,0 +1,3 @@
+//! Server-rendered HTML pages (templates/), over the same services as the API.
+
+pub mod routes;

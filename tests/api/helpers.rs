@@ -1,0 +1,301 @@
+//! `TestApp`: the real server on port 0 over a fresh database, removed afterwards.
+//!
+//! Backends: every storage test runs on SQLite (always) and on PostgreSQL. The
+//! PostgreSQL server is `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates its own
+//! `rampart_test_<uuid>` database there and drops it when the test ends, pass or
+//! fail. When the server is unreachable the PostgreSQL variants are reported as
+//! SKIPPED on stderr — unless `TEST_REQUIRE_POSTGRES=1` (CI), which turns that
+//! into a failure. `TEST_LOG=1` shows the server's logs.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Once;
+use std::time::Duration;
+
+use rampart::config::{LogFormat, Settings};
+use rampart::startup::Application;
+use sqlx::Connection;
+
+pub mod proxy;
+
+/// The CORS origin every test server trusts.
+pub const ALLOWED_ORIGIN: &str = "https://app.example.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod <test> { fn sqlite(); fn postgres(); }` for each
+/// `async fn <test>(app: TestApp)` so every test runs on both backends.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            use $crate::helpers::{Backend, TestApp};
+
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(app) = TestApp::spawn(Backend::Sqlite).await {
+                    super::$test(app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+                    super::$test(app).await;
+                }
+            }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with extra or overridden environment variables.
+    pub async fn spawn_with(
+        backend: Backend,
+        customise: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Option<TestApp> {
+        let database = TestDatabase::create(backend).await?;
+        Some(Self::spawn_on(backend, database, customise).await)
+    }
+
+    /// Spawns over an existing database (tests that put a proxy in between).
+    pub async fn spawn_on(
+        backend: Backend,
+        database: TestDatabase,
+        customise: impl FnOnce(&mut HashMap<String, String>),
+    ) -> TestApp {
+        init_logging();
+        let mut vars: HashMap<String, String> = [
+            ("APP_ENV", "test"),
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("CORS_ALLOWED_ORIGINS", ALLOWED_ORIGIN),
+            ("DB_ACQUIRE_TIMEOUT_MS", "1000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        vars.insert("DATABASE_URL".into(), database.url.clone());
+        customise(&mut vars);
+        let settings =
+            Settings::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
+        let app = Application::build(settings)
+            .await
+            .expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            address,
+            client,
+            backend,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok_and(|v| v != "0") {
+            rampart::telemetry::init_with_writer(
+                LogFormat::Pretty,
+                tracing_subscriber::fmt::TestWriter::new(),
+            );
+        }
+    });
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/rampart.db", dir.path().display());
+                Some(TestDatabase {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("rampart_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create the test database");
+                let url = replace_database(&admin_url, &name);
+                Some(TestDatabase {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, db_name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, which cannot block on async
+            // work; a short-lived thread with its own runtime does the cleanup.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await?;
+                    Ok::<_, anyhow::Error>(())
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                let _ = writeln!(std::io::stderr(), "warning: could not drop {name}");
+            }
+        }
+    }
+}
+
+/// The PostgreSQL server for tests, or `None` (reported) when it is unreachable.
+fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let required = std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    if reachable(&url) {
+        return Some(url);
+    }
+    if required {
+        panic!("TEST_REQUIRE_POSTGRES=1 but PostgreSQL at TEST_POSTGRES_URL is unreachable");
+    }
+    // Written straight to stderr (not captured by the test harness) so a skip
+    // is visible in the output of `cargo test`.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED postgres variant of `{}`: no PostgreSQL at TEST_POSTGRES_URL",
+        std::thread::current().name().unwrap_or("?")
+    );
+    None
+}
+
+/// The `host:port` of a PostgreSQL URL.
+pub fn host_port(url: &str) -> String {
+    let authority = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '?']).next())
+        .map(|auth| auth.rsplit('@').next().unwrap_or(auth))
+        .unwrap_or("127.0.0.1:5432");
+    if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:5432")
+    }
+}
+
+/// The same URL pointing at another `host:port`.
+pub fn with_host_port(url: &str, host_port: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let userinfo = authority
+        .rsplit_once('@')
+        .map(|(user, _)| format!("{user}@"));
+    format!(
+        "{scheme}://{}{host_port}{tail}",
+        userinfo.unwrap_or_default()
+    )
+}
+
+fn reachable(url: &str) -> bool {
+    host_port(url)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok())
+}
+
+/// `postgres://u@h:p/admin?x` → `postgres://u@h:p/<name>?x`
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..path_start], name);
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "problem status matches HTTP status");
+    for field in ["type", "title", "detail", "instance", "request_id"] {
+        assert!(body[field].is_string(), "problem lacks `{field}`: {body}");
+    }
+    assert_eq!(body["request_id"].as_str(), header_id.as_deref());
+    body
+}
