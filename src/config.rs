@@ -36,6 +36,60 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
 }
 
+/// Where the Ed25519 signing key comes from.
+#[derive(Debug, Clone)]
+pub enum SigningKeySource {
+    /// `JWT_PRIVATE_KEY`: the PKCS#8 PEM itself.
+    Pem(SecretString),
+    /// `JWT_PRIVATE_KEY_FILE`: a path to it.
+    File(std::path::PathBuf),
+    /// Development and test only: generated on first start into this file.
+    Generated(std::path::PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub signing_key: SigningKeySource,
+    /// `JWT_PREVIOUS_PUBLIC_KEYS`: PEM public keys that still verify (rotation).
+    pub previous_public_keys: Option<String>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_idle_ttl: Duration,
+    pub refresh_absolute_ttl: Duration,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub password_hash_concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub auth_per_minute: u64,
+    pub auth_burst: u32,
+    pub api_per_second: u64,
+    pub api_burst: u32,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            auth_per_minute: 10,
+            auth_burst: 5,
+            api_per_second: 50,
+            api_burst: 100,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// The floor for Argon2id (OWASP): m = 19456 KiB, t = 2, p = 1.
+pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
+pub const ARGON2_MIN_ITERATIONS: u32 = 2;
+/// Access tokens never live longer than an hour.
+pub const ACCESS_TOKEN_TTL_CAP_SECS: u64 = 3_600;
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_env: AppEnv,
@@ -50,6 +104,8 @@ pub struct Settings {
     pub client_request_timeout: Duration,
     /// Time a client has to acknowledge the close of a connection.
     pub client_disconnect_timeout: Duration,
+    pub auth: AuthSettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -117,6 +173,28 @@ impl Settings {
             }
         };
 
+        let auth = auth_settings(&get, app_env)?;
+        let defaults = RateLimitSettings::default();
+        let rate_limits = RateLimitSettings {
+            auth_per_minute: positive(
+                parse(&get, "RATE_LIMIT_AUTH_PER_MINUTE", defaults.auth_per_minute)?,
+                "RATE_LIMIT_AUTH_PER_MINUTE",
+            )?,
+            auth_burst: positive(
+                parse(&get, "RATE_LIMIT_AUTH_BURST", defaults.auth_burst)?,
+                "RATE_LIMIT_AUTH_BURST",
+            )?,
+            api_per_second: positive(
+                parse(&get, "RATE_LIMIT_API_PER_SECOND", defaults.api_per_second)?,
+                "RATE_LIMIT_API_PER_SECOND",
+            )?,
+            api_burst: positive(
+                parse(&get, "RATE_LIMIT_API_BURST", defaults.api_burst)?,
+                "RATE_LIMIT_API_BURST",
+            )?,
+            trusted_proxies: parse_list(get("TRUSTED_PROXIES"), "TRUSTED_PROXIES")?,
+        };
+
         let settings = Settings {
             app_env,
             bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -139,6 +217,8 @@ impl Settings {
                 "CLIENT_DISCONNECT_TIMEOUT_MS",
                 1_000,
             )?),
+            auth,
+            rate_limits,
         };
         if production {
             settings.refuse_unsafe_production()?;
@@ -156,6 +236,13 @@ impl Settings {
                  embedded development database",
             ));
         }
+        if matches!(self.auth.signing_key, SigningKeySource::Generated(_)) {
+            return Err(unsafe_prod(
+                "JWT_PRIVATE_KEY",
+                "set JWT_PRIVATE_KEY (PKCS#8 PEM Ed25519 key) or JWT_PRIVATE_KEY_FILE; \
+                 production never generates its own signing key",
+            ));
+        }
         if !self.cookie_secure {
             return Err(unsafe_prod(
                 "COOKIE_SECURE",
@@ -168,6 +255,93 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
     }
+}
+
+fn auth_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    app_env: AppEnv,
+) -> Result<AuthSettings, ConfigError> {
+    let signing_key = match (get("JWT_PRIVATE_KEY"), get("JWT_PRIVATE_KEY_FILE")) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "JWT_PRIVATE_KEY",
+                "set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE, not both".into(),
+            ));
+        }
+        // PEM in an env var often arrives with literal "\n" sequences.
+        (Some(pem), None) => SigningKeySource::Pem(SecretString::from(pem.replace("\\n", "\n"))),
+        (None, Some(path)) => SigningKeySource::File(path.into()),
+        (None, None) => SigningKeySource::Generated(match app_env {
+            AppEnv::Production => std::path::PathBuf::new(),
+            _ => "data/jwt-ed25519.pem".into(),
+        }),
+    };
+    let access_secs: u64 = parse(get, "ACCESS_TOKEN_TTL_SECONDS", 900)?;
+    if access_secs == 0 || access_secs > ACCESS_TOKEN_TTL_CAP_SECS {
+        return Err(invalid(
+            "ACCESS_TOKEN_TTL_SECONDS",
+            format!("must be between 1 and {ACCESS_TOKEN_TTL_CAP_SECS}"),
+        ));
+    }
+    let idle_secs: u64 = parse(get, "REFRESH_TOKEN_IDLE_TTL_SECONDS", 14 * 86_400)?;
+    let absolute_secs: u64 = parse(get, "REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS", 30 * 86_400)?;
+    if idle_secs == 0 || absolute_secs < idle_secs {
+        return Err(invalid(
+            "REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS",
+            "must be at least REFRESH_TOKEN_IDLE_TTL_SECONDS (and both above 0)".into(),
+        ));
+    }
+    let argon2_memory_kib = parse(get, "ARGON2_MEMORY_KIB", ARGON2_MIN_MEMORY_KIB)?;
+    if argon2_memory_kib < ARGON2_MIN_MEMORY_KIB {
+        return Err(invalid(
+            "ARGON2_MEMORY_KIB",
+            format!("must be at least {ARGON2_MIN_MEMORY_KIB}"),
+        ));
+    }
+    let argon2_iterations = parse(get, "ARGON2_ITERATIONS", ARGON2_MIN_ITERATIONS)?;
+    if argon2_iterations < ARGON2_MIN_ITERATIONS {
+        return Err(invalid(
+            "ARGON2_ITERATIONS",
+            format!("must be at least {ARGON2_MIN_ITERATIONS}"),
+        ));
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let password_hash_concurrency = parse(get, "PASSWORD_HASH_CONCURRENCY", cpus)?;
+    Ok(AuthSettings {
+        signing_key,
+        previous_public_keys: get("JWT_PREVIOUS_PUBLIC_KEYS"),
+        issuer: get("JWT_ISSUER").unwrap_or_else(|| "rampart".into()),
+        audience: get("JWT_AUDIENCE").unwrap_or_else(|| "rampart-api".into()),
+        access_token_ttl: Duration::from_secs(access_secs),
+        refresh_idle_ttl: Duration::from_secs(idle_secs),
+        refresh_absolute_ttl: Duration::from_secs(absolute_secs),
+        argon2_memory_kib,
+        argon2_iterations,
+        password_hash_concurrency: positive(
+            password_hash_concurrency,
+            "PASSWORD_HASH_CONCURRENCY",
+        )?,
+    })
+}
+
+fn positive<T: PartialOrd + Default>(value: T, var: &'static str) -> Result<T, ConfigError> {
+    if value > T::default() {
+        Ok(value)
+    } else {
+        Err(invalid(var, "must be greater than 0".into()))
+    }
+}
+
+fn parse_list<T: FromStr>(raw: Option<String>, var: &'static str) -> Result<Vec<T>, ConfigError> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse()
+                .map_err(|_| invalid(var, format!("`{item}` cannot be parsed")))
+        })
+        .collect()
 }
 
 /// CORS origins must be exact `scheme://host[:port]` values. A wildcard, `null`
@@ -269,11 +443,40 @@ mod tests {
         assert!(err.to_string().contains("DATABASE_URL"));
     }
 
+    const TEST_KEY: &str =
+        "-----BEGIN PRIVATE KEY-----\nnot parsed here\n-----END PRIVATE KEY-----";
+
+    #[test]
+    fn production_refuses_a_missing_signing_key() {
+        let err = settings(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/rampart"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var(), "JWT_PRIVATE_KEY");
+    }
+
+    #[test]
+    fn access_tokens_are_capped_at_an_hour() {
+        let err = settings(&[("ACCESS_TOKEN_TTL_SECONDS", "3601")]).unwrap_err();
+        assert_eq!(err.var(), "ACCESS_TOKEN_TTL_SECONDS");
+        assert!(settings(&[("ACCESS_TOKEN_TTL_SECONDS", "3600")]).is_ok());
+    }
+
+    #[test]
+    fn weak_argon2_parameters_are_refused() {
+        let err = settings(&[("ARGON2_MEMORY_KIB", "4096")]).unwrap_err();
+        assert_eq!(err.var(), "ARGON2_MEMORY_KIB");
+        let err = settings(&[("ARGON2_ITERATIONS", "1")]).unwrap_err();
+        assert_eq!(err.var(), "ARGON2_ITERATIONS");
+    }
+
     #[test]
     fn production_refuses_insecure_cookies() {
         let err = settings(&[
             ("APP_ENV", "production"),
             ("DATABASE_URL", "postgres://db/rampart"),
+            ("JWT_PRIVATE_KEY", TEST_KEY),
             ("COOKIE_SECURE", "false"),
         ])
         .unwrap_err();
@@ -285,8 +488,9 @@ mod tests {
         let s = settings(&[
             ("APP_ENV", "production"),
             ("DATABASE_URL", "postgres://db/rampart"),
+            ("JWT_PRIVATE_KEY", TEST_KEY),
         ])
-        .expect("explicit database is enough");
+        .expect("explicit database and key are enough");
         assert!(!s.docs_enabled);
         assert!(s.cookie_secure);
         assert_eq!(s.log_format, LogFormat::Json);

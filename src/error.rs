@@ -72,6 +72,8 @@ impl Problem {
     pub fn for_status(status: StatusCode) -> Self {
         let detail = if status.is_server_error() {
             "An unexpected error occurred. Quote the request_id when reporting it."
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            "Too many requests. Wait for the time given in Retry-After."
         } else {
             status.canonical_reason().unwrap_or("Error")
         };
@@ -107,6 +109,15 @@ pub enum ApiError {
     /// 422: well-formed input that breaks a rule.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// 401. `invalid_token` is set when a bearer token was sent (RFC 6750).
+    #[error("unauthorized: {detail}")]
+    Unauthorized {
+        detail: &'static str,
+        invalid_token: bool,
+    },
+    /// 403: authenticated but not allowed.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -117,6 +128,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 429: throttled; retry after the given number of seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 503: a dependency (the database) is unavailable; retry later.
     #[error("service unavailable")]
     Unavailable { retry_after_secs: u64 },
@@ -147,6 +161,8 @@ impl ApiError {
                     format!("The request breaks {} rule(s).", errors.len()),
                 )
             },
+            Self::Unauthorized { detail, .. } => Problem::new(status, "unauthorized", *detail),
+            Self::Forbidden(detail) => Problem::new(status, "forbidden", *detail),
             Self::NotFound => Problem::new(status, "not-found", "The resource does not exist."),
             Self::MethodNotAllowed { allow } => Problem::new(
                 status,
@@ -164,6 +180,11 @@ impl ApiError {
                 "unsupported-media-type",
                 "Request bodies must be application/json.",
             ),
+            Self::TooManyRequests { .. } => Problem::new(
+                status,
+                "too-many-requests",
+                "Too many attempts. Wait for the time given in Retry-After.",
+            ),
             Self::Unavailable { .. } => Problem::new(
                 status,
                 "service-unavailable",
@@ -179,11 +200,14 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -195,6 +219,18 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => {
                 // The client sees nothing of this; the log gets the whole chain.
                 tracing::error!(error.chain = ?cause, "request failed");
+            }
+            Self::Unauthorized { invalid_token, .. } => {
+                // RFC 6750: every 401 says how to authenticate.
+                let challenge = if *invalid_token {
+                    r#"Bearer realm="rampart", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="rampart""#
+                };
+                builder.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::Unavailable { retry_after_secs } => {
                 tracing::warn!("dependency unavailable; answering 503");

@@ -3,6 +3,9 @@
 //! Start at `ARCHITECTURE.md` for the codemap; `startup.rs` wires everything together.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -12,4 +15,5 @@ pub mod openapi;
 pub mod security;
 pub mod startup;
 pub mod telemetry;
+pub mod users;
 pub mod web;

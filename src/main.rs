@@ -22,6 +22,27 @@ enum Command {
     Serve,
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Administer accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from a prompt or stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+    },
+    /// Give an existing account the admin role.
+    Promote {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -32,15 +53,32 @@ async fn main() -> std::process::ExitCode {
             print!("{}", rampart::openapi::to_pretty_json());
             std::process::ExitCode::SUCCESS
         }
-        Command::Serve => match serve().await {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(error) => {
-                // Start-up failures (unsafe production configuration, unreachable
-                // database, port in use) end here with the whole cause chain.
-                eprintln!("rampart: {error:#}");
-                std::process::ExitCode::FAILURE
-            }
-        },
+        Command::Serve => report(serve().await),
+        Command::Admin { command } => report(admin(command).await),
+    }
+}
+
+/// Failures (unsafe production configuration, unreachable database, port in
+/// use, a refused password) end here with the whole cause chain.
+fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("rampart: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init(settings.log_format);
+    match command {
+        AdminCommand::Create {
+            email,
+            display_name,
+        } => rampart::cli::create_admin(settings, &email, &display_name).await,
+        AdminCommand::Promote { email } => rampart::cli::promote(settings, &email).await,
     }
 }
 

@@ -7,7 +7,12 @@ use actix_web::App;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use utoipa::Modify;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::config::RateLimitSettings;
 use crate::error::{FieldError, Problem};
+use crate::security::rate_limit::RateLimits;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,16 +23,45 @@ use crate::error::{FieldError, Problem};
         license(name = "MIT OR Apache-2.0"),
     ),
     components(schemas(Problem, FieldError)),
-    tags((name = "health", description = "Liveness and readiness probes")),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Accounts, tokens and sessions"),
+        (name = "users", description = "The caller's account"),
+        (name = "health", description = "Liveness and readiness probes"),
+    ),
 )]
 struct ApiDoc;
 
+/// `bearer`: an EdDSA-signed JWT access token from `/api/v1/auth/login`.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "Access token from /api/v1/auth/login (EdDSA JWT, 15 min)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// The full document, exactly as served.
 pub fn document() -> utoipa::openapi::OpenApi {
+    // The limiter values do not affect the document.
+    let limits = RateLimits::new(&RateLimitSettings::default())
+        .unwrap_or_else(|_| unreachable!("the default rate limits are valid"));
     let (_app, api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::startup::api_routes)
+        .configure(crate::startup::api_routes(&limits))
         .split_for_parts();
     api
 }

@@ -8,14 +8,21 @@
 //! 2. `TracingLogger` — one span per request with that id.
 //! 3. `security_headers` — on every response, including errors from the
 //!    layers inside it (CORS rejections, 404s, 413s).
-//! 4. `Cors` — answers preflights before any routing or handler work.
-//! 5. Routes, with the body limit enforced by `ApiJson` and query/path
-//!    errors mapped to 400 by the extractor configs.
+//! 4. `Cors` — answers preflights before any routing or handler work (so
+//!    preflights never count against a rate limit).
+//! 5. `audit_rate_limited` — records 429s from the limiters below it.
+//! 6. `Governor` (API limit, per client IP) — the looser limit, on everything.
+//! 7. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit.
+//!    The body limit is enforced by `ApiJson`, query/path errors are mapped
+//!    to 400 by the extractor configs.
 //!
 //! Client request and disconnect timeouts are set on the server, so a slow
 //! client cannot hold a worker.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_governor::Governor;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -25,25 +32,86 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit::Audit;
+use crate::auth::service::AuthService;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
 use crate::http::json::BodyLimit;
 use crate::http::{extract, request_id::request_context};
+use crate::security::client_ip::TrustedProxies;
 use crate::security::cors::cors;
 use crate::security::headers::{HeaderPolicy, security_headers};
+use crate::security::password::PasswordHasher;
+use crate::security::rate_limit::{RateLimits, audit_rate_limited};
+use crate::security::tokens::TokenService;
 use crate::telemetry::RequestSpan;
 use crate::web::routes::{WEB_ROUTES, WebSettings};
-use crate::{health, openapi};
+use crate::{auth, health, openapi, users};
 
 /// Every documented route. The OpenAPI document is generated from this same
 /// function, so a route cannot be served without being documented.
-pub fn api_routes(cfg: &mut ServiceConfig) {
-    cfg.service(
-        scope::scope("/health")
-            .service(health::routes::live)
-            .service(health::routes::ready),
-    );
+///
+/// Access control: a handler is public only if it takes no `AuthUser` or
+/// `AdminUser`; `tests/api/access.rs` keeps the list of public routes and
+/// proves that every other route answers 401 without a valid token.
+pub fn api_routes(limits: &RateLimits) -> impl FnOnce(&mut ServiceConfig) + use<> {
+    let auth_limit = limits.auth.clone();
+    move |cfg| {
+        cfg.service(
+            scope::scope("/health")
+                .service(health::routes::live)
+                .service(health::routes::ready),
+        )
+        .service(scope::scope("/.well-known").service(auth::routes::jwks))
+        .service(
+            scope::scope("/api/v1/auth")
+                // Strict per-IP limit: password spraying and token guessing.
+                .wrap(Governor::new(&auth_limit))
+                .service(auth::routes::register)
+                .service(auth::routes::login)
+                .service(auth::routes::refresh)
+                .service(auth::routes::logout)
+                .service(auth::routes::logout_all)
+                .service(auth::routes::change_password)
+                .service(auth::routes::sessions)
+                .service(auth::routes::revoke_session),
+        )
+        .service(
+            scope::scope("/api/v1/users")
+                .service(users::routes::me)
+                .service(users::routes::delete_me),
+        );
+    }
+}
+
+/// The long-lived services shared by the server and the command line.
+pub struct Services {
+    pub db: Db,
+    pub tokens: Arc<TokenService>,
+    pub audit: Arc<Audit>,
+    pub auth: Arc<AuthService>,
+}
+
+impl Services {
+    pub fn new(settings: &Settings, db: Db) -> anyhow::Result<Self> {
+        let hasher = Arc::new(PasswordHasher::new(&settings.auth)?);
+        let tokens = Arc::new(TokenService::new(&settings.auth)?);
+        let audit = Arc::new(Audit::new(db.clone()));
+        let auth = Arc::new(AuthService::new(
+            db.clone(),
+            hasher,
+            tokens.clone(),
+            audit.clone(),
+            &settings.auth,
+        ));
+        Ok(Self {
+            db,
+            tokens,
+            audit,
+            auth,
+        })
+    }
 }
 
 pub struct Application {
@@ -60,7 +128,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("cannot bind BIND_ADDR={}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, settings, db)?;
+        let services = Services::new(&settings, db)?;
+        let server = serve(listener, settings, services)?;
         Ok(Self { port, server })
     }
 
@@ -73,10 +142,18 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, settings: Settings, db: Db) -> anyhow::Result<Server> {
+fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyhow::Result<Server> {
     let api_doc = openapi::document();
     let routes = web::Data::new(RouteTable::new(&api_doc, WEB_ROUTES));
-    let db = web::Data::new(db);
+    // Built once, outside the worker closure: one limiter shared by all workers.
+    let limits = RateLimits::new(&settings.rate_limits)?;
+    let db = web::Data::new(services.db);
+    let tokens = web::Data::from(services.tokens);
+    let audit = web::Data::from(services.audit);
+    let auth_service = web::Data::from(services.auth);
+    let proxies = web::Data::new(TrustedProxies::new(
+        settings.rate_limits.trusted_proxies.clone(),
+    ));
     let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
     let header_policy = web::Data::new(HeaderPolicy {
         hsts: settings.is_production(),
@@ -90,10 +167,14 @@ fn serve(listener: TcpListener, settings: Settings, db: Db) -> anyhow::Result<Se
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
-            .configure(api_routes)
+            .configure(api_routes(&limits))
             .split_for_parts();
         let mut app = app
             .app_data(db.clone())
+            .app_data(tokens.clone())
+            .app_data(audit.clone())
+            .app_data(auth_service.clone())
+            .app_data(proxies.clone())
             .app_data(routes.clone())
             .app_data(body_limit.clone())
             .app_data(header_policy.clone())
@@ -108,6 +189,8 @@ fn serve(listener: TcpListener, settings: Settings, db: Db) -> anyhow::Result<Se
             );
         }
         app.default_service(web::to(not_found_or_method_not_allowed))
+            .wrap(Governor::new(&limits.api))
+            .wrap(from_fn(audit_rate_limited))
             .wrap(cors(&origins))
             .wrap(from_fn(security_headers))
             .wrap(TracingLogger::<RequestSpan>::new())

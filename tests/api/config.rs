@@ -36,8 +36,13 @@ fn refused_startup(vars: &[(&str, &str)]) -> String {
 #[test]
 fn production_refuses_an_unsafe_configuration() {
     let production_db = ("DATABASE_URL", "postgres://rampart@127.0.0.1:1/rampart");
+    let key = ("JWT_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----");
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[("APP_ENV", "production")], "DATABASE_URL"),
+        (&[("APP_ENV", "production"), key], "DATABASE_URL"),
+        (
+            &[("APP_ENV", "production"), production_db],
+            "JWT_PRIVATE_KEY",
+        ),
         (
             &[
                 ("APP_ENV", "production"),
@@ -50,11 +55,16 @@ fn production_refuses_an_unsafe_configuration() {
             &[
                 ("APP_ENV", "production"),
                 production_db,
+                key,
                 ("COOKIE_SECURE", "false"),
             ],
             "COOKIE_SECURE",
         ),
         (&[("CORS_ALLOWED_ORIGINS", "null")], "CORS_ALLOWED_ORIGINS"),
+        (
+            &[("ACCESS_TOKEN_TTL_SECONDS", "7200")],
+            "ACCESS_TOKEN_TTL_SECONDS",
+        ),
     ];
     for (vars, named) in cases {
         let stderr = refused_startup(vars);

@@ -35,3 +35,50 @@ async fn wrong_methods_are_405_with_allow(app: TestApp) {
         assert_problem(response, 405).await;
     }
 }
+
+on_both_backends!(bodies_are_checked_before_any_work);
+
+async fn bodies_are_checked_before_any_work(app: TestApp) {
+    let send = |content_type: Option<&str>, body: String| {
+        let mut request = app.client.post(app.url("/api/v1/auth/register")).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send()
+    };
+    let json = Some("application/json");
+    let malformed = assert_problem(send(json, "{\"email\": ".into()).await.unwrap(), 400).await;
+    assert!(malformed["errors"].is_null());
+
+    let wrong_type = send(
+        json,
+        r#"{"email": 5, "password": "x", "display_name": "y"}"#.into(),
+    );
+    let body = assert_problem(wrong_type.await.unwrap(), 400).await;
+    assert_eq!(body["errors"][0]["field"], "email");
+    assert_eq!(body["errors"][0]["code"], "invalid_type");
+
+    let unknown = send(
+        json,
+        r#"{"email": "a@b.co", "password": "x", "display_name": "y", "is_admin": true}"#.into(),
+    );
+    let body = assert_problem(unknown.await.unwrap(), 400).await;
+    assert_eq!(body["errors"][0]["field"], "is_admin");
+    assert!(body["detail"].as_str().unwrap().contains("is_admin"));
+
+    assert_problem(send(Some("text/plain"), "{}".into()).await.unwrap(), 415).await;
+    assert_problem(send(None, "{}".into()).await.unwrap(), 415).await;
+    let oversized = format!("{{\"email\": \"{}\"}}", "a".repeat(70_000));
+    assert_problem(send(json, oversized).await.unwrap(), 413).await;
+
+    // Query and path parse errors are 400 problems too.
+    let user = app.register_and_login().await;
+    let bad_path = app
+        .client
+        .delete(app.url("/api/v1/auth/sessions/12345"))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad_path, 400).await;
+}

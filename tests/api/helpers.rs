@@ -18,7 +18,9 @@ use rampart::config::{LogFormat, Settings};
 use rampart::startup::Application;
 use sqlx::Connection;
 
+pub mod logs;
 pub mod proxy;
+pub mod tokens;
 
 /// The CORS origin every test server trusts.
 pub const ALLOWED_ORIGIN: &str = "https://app.example.com";
@@ -57,8 +59,22 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    database_url: String,
     _database: TestDatabase,
 }
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// A password that passes the policy.
+pub const GOOD_PASSWORD: &str = "marble kettle orbit 42 lantern";
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
@@ -86,12 +102,19 @@ impl TestApp {
             ("BIND_ADDR", "127.0.0.1:0"),
             ("CORS_ALLOWED_ORIGINS", ALLOWED_ORIGIN),
             ("DB_ACQUIRE_TIMEOUT_MS", "1000"),
+            // Generous limits: only the rate-limit tests lower them.
+            ("RATE_LIMIT_AUTH_PER_MINUTE", "1000000"),
+            ("RATE_LIMIT_AUTH_BURST", "1000000"),
+            ("RATE_LIMIT_API_PER_SECOND", "1000000"),
+            ("RATE_LIMIT_API_BURST", "1000000"),
+            ("JWT_PRIVATE_KEY", tokens::TEST_KEYS.private_pem.as_str()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         vars.insert("DATABASE_URL".into(), database.url.clone());
         customise(&mut vars);
+        let database_url = vars["DATABASE_URL"].clone();
         let settings =
             Settings::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
         let app = Application::build(settings)
@@ -107,12 +130,94 @@ impl TestApp {
             address,
             client,
             backend,
+            database_url,
             _database: database,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// A connection to the test's database, for asserting stored state.
+    pub async fn db(&self) -> rampart::db::Db {
+        let settings = rampart::config::DatabaseSettings {
+            url: self.database_url.clone().into(),
+            explicit: true,
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        rampart::db::connect(&settings)
+            .await
+            .expect("test database")
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get_with(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        let body = serde_json::json!({
+            "email": email, "password": password, "display_name": "Test User"
+        });
+        self.post_json("/api/v1/auth/register", &body, None).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let body = serde_json::json!({ "email": email, "password": password });
+        self.post_json("/api/v1/auth/login", &body, None).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        self.post_json("/api/v1/auth/refresh", &body, None).await
+    }
+
+    /// Registers a fresh account and logs it in.
+    pub async fn register_and_login(&self) -> TestUser {
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        let registered = self.register(&email, GOOD_PASSWORD).await;
+        assert_eq!(registered.status(), 201, "registration failed");
+        let id = registered.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut user = TestUser {
+            id,
+            email,
+            password: GOOD_PASSWORD.into(),
+            access_token: String::new(),
+            refresh_token: String::new(),
+        };
+        self.login_as(&mut user).await;
+        user
+    }
+
+    /// Logs `user` in again (a new session), storing the new tokens.
+    pub async fn login_as(&self, user: &mut TestUser) {
+        let response = self.login(&user.email, &user.password).await;
+        assert_eq!(response.status(), 200, "login failed");
+        let pair: serde_json::Value = response.json().await.unwrap();
+        user.access_token = pair["access_token"].as_str().unwrap().to_owned();
+        user.refresh_token = pair["refresh_token"].as_str().unwrap().to_owned();
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -124,15 +229,16 @@ impl TestApp {
     }
 }
 
+/// Every test process captures all log output (see `logs.rs`), so the
+/// log-hygiene test can search it; `TEST_LOG=1` also prints it.
 fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if std::env::var("TEST_LOG").is_ok_and(|v| v != "0") {
-            rampart::telemetry::init_with_writer(
-                LogFormat::Pretty,
-                tracing_subscriber::fmt::TestWriter::new(),
-            );
-        }
+        rampart::telemetry::init_with_filter(
+            LogFormat::Json,
+            tracing_subscriber::EnvFilter::new("debug"),
+            logs::Capture,
+        );
     });
 }
 

@@ -4,12 +4,20 @@
 #[macro_use]
 mod helpers;
 
+mod access;
+mod auth;
 mod config;
 mod cors;
 mod errors;
 mod headers;
 mod health;
+mod log_hygiene;
 mod openapi;
 mod outage;
+mod passwords;
+mod rate_limits;
 mod request_id;
+mod sessions;
+mod throttling;
+mod tokens;
 mod web;

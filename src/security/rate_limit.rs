@@ -1,0 +1,91 @@
+//! Per-client-IP rate limits (actix-governor): strict on `/api/v1/auth/*`,
+//! looser everywhere else. Stops password spraying from one address and
+//! resource exhaustion by a single client. 429 carries `Retry-After` and
+//! `x-ratelimit-*`; `request_context` turns it into a problem document.
+//!
+//! Each `GovernorConfig` is built once, outside the `HttpServer::new` closure,
+//! and cloned into every worker: built inside, each worker would get its own
+//! limiter and the effective limit would multiply by the worker count.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use actix_governor::governor::middleware::StateInformationMiddleware;
+use actix_governor::{
+    GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
+};
+use actix_web::dev::ServiceRequest;
+use actix_web::http::StatusCode;
+
+use crate::config::RateLimitSettings;
+use crate::security::client_ip::TrustedProxies;
+
+/// Keys the limiter by the client address (see `client_ip.rs`).
+#[derive(Debug, Clone)]
+pub struct ClientIpKey(pub TrustedProxies);
+
+impl KeyExtractor for ClientIpKey {
+    type Key = IpAddr;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
+        self.0.of_request(req).ok_or_else(|| {
+            SimpleKeyExtractionError::new("the client address is unknown")
+                .set_status_code(StatusCode::BAD_REQUEST)
+        })
+    }
+}
+
+pub type RateLimit = GovernorConfig<ClientIpKey, StateInformationMiddleware>;
+
+#[derive(Clone)]
+pub struct RateLimits {
+    pub auth: RateLimit,
+    pub api: RateLimit,
+}
+
+impl RateLimits {
+    pub fn new(settings: &RateLimitSettings) -> anyhow::Result<Self> {
+        let key = ClientIpKey(TrustedProxies::new(settings.trusted_proxies.clone()));
+        let per_request =
+            |per: Duration, count: u64| per / u32::try_from(count).unwrap_or(u32::MAX);
+        let auth = GovernorConfigBuilder::default()
+            .key_extractor(key.clone())
+            .period(per_request(
+                Duration::from_secs(60),
+                settings.auth_per_minute,
+            ))
+            .burst_size(settings.auth_burst)
+            .use_headers()
+            .finish()
+            .ok_or_else(|| anyhow::anyhow!("invalid RATE_LIMIT_AUTH_* values"))?;
+        let api = GovernorConfigBuilder::default()
+            .key_extractor(key)
+            .period(per_request(Duration::from_secs(1), settings.api_per_second))
+            .burst_size(settings.api_burst)
+            .use_headers()
+            .finish()
+            .ok_or_else(|| anyhow::anyhow!("invalid RATE_LIMIT_API_* values"))?;
+        Ok(Self { auth, api })
+    }
+}
+
+/// Records 429s from the limiters in the audit trail (at most once a minute
+/// per address, see `Audit::record_rate_limited`).
+pub async fn audit_rate_limited(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let ctx = crate::audit::AuditContext::of(req.request());
+    let audit = req
+        .app_data::<actix_web::web::Data<crate::audit::Audit>>()
+        .cloned();
+    let path = req.path().to_owned();
+    let response = next.call(req).await?;
+    let limited = response.status() == StatusCode::TOO_MANY_REQUESTS
+        && response.headers().contains_key("x-ratelimit-after");
+    if limited && let Some(audit) = audit {
+        audit.record_rate_limited(&ctx, &path).await;
+    }
+    Ok(response)
+}

@@ -1,0 +1,59 @@
+use actix_web::{HttpResponse, delete, get, web};
+use serde_json::json;
+
+use super::dto::{DeleteAccountRequest, UserDto};
+use super::store;
+use crate::audit::{AuditContext, AuditKind};
+use crate::auth::AuthUser;
+use crate::auth::service::AuthService;
+use crate::error::{ApiError, Problem};
+use crate::http::ApiJson;
+
+/// The caller's account.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = UserDto),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResponse, ApiError> {
+    let row = store::find_by_id(&auth.db, user.user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(UserDto::from(row)))
+}
+
+/// Delete the caller's account (password required): profile, sessions and
+/// orders go with it.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = DeleteAccountRequest,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Wrong password", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/me")]
+pub async fn delete_me(
+    user: AuthUser,
+    auth: web::Data<AuthService>,
+    ctx: AuditContext,
+    body: ApiJson<DeleteAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.confirm_password(user.user_id, body.0.password).await?;
+    store::delete(&auth.db, user.user_id).await?;
+    auth.audit
+        .record(
+            &ctx,
+            AuditKind::AccountDeleted,
+            Some(user.user_id),
+            json!({}),
+        )
+        .await;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,134 @@
+//! SQL for accounts. Every function takes the `Db` and plain values; no HTTP.
+
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::on_db;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub display_name: &'a str,
+}
+
+pub enum Created {
+    User(UserRow),
+    EmailTaken,
+}
+
+const USER_COLUMNS: &str = "id, email, password_hash, role, disabled, created_at, last_login_at";
+
+/// Creates the account and its profile in one transaction.
+pub async fn create(db: &Db, new: NewUser<'_>) -> Result<Created, sqlx::Error> {
+    let id = Uuid::new_v4();
+    let now = crate::db::now();
+    let result = on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let user: UserRow = sqlx::query_as(&format!(
+            "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(new.email)
+        .bind(new.password_hash)
+        .bind(new.role)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO profiles (user_id, display_name, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(new.display_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user)
+    });
+    match result {
+        Ok(user) => Ok(Created::User(user)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Created::EmailTaken),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+}
+
+pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+pub async fn display_name(db: &Db, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_scalar("SELECT display_name FROM profiles WHERE user_id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+pub async fn set_password_hash(db: &Db, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .bind(crate::db::now())
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+}
+
+pub async fn record_login(db: &Db, id: Uuid, at: OffsetDateTime) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+}
+
+pub async fn set_role(db: &Db, email: &str, role: &str) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE email = $1")
+            .bind(email)
+            .bind(role)
+            .bind(crate::db::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Deletes the account; the profile, sessions and refresh tokens go with it
+/// (`ON DELETE CASCADE`).
+pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}

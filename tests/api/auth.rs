@@ -1,0 +1,178 @@
+//! Register → login → me → refresh → logout, and what stops working after.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{GOOD_PASSWORD, TestApp, assert_problem};
+
+on_both_backends!(
+    full_flow_and_logout_is_immediate,
+    registration_validates_and_refuses_duplicates,
+    bad_credentials_get_one_identical_answer,
+    account_deletion_needs_the_password,
+    jwks_publishes_the_signing_key,
+);
+
+async fn full_flow_and_logout_is_immediate(app: TestApp) {
+    let registered = app.register("Grace@Example.com", GOOD_PASSWORD).await;
+    assert_eq!(registered.status(), 201);
+    assert_eq!(registered.headers()["location"], "/api/v1/users/me");
+    let user: Value = registered.json().await.unwrap();
+    assert_eq!(user["email"], "grace@example.com", "stored lower-cased");
+    assert_eq!(user["role"], "user");
+    assert!(user.get("password_hash").is_none() && user.get("password").is_none());
+
+    // E-mails compare case-insensitively at login too.
+    let login = app.login("GRACE@example.COM", GOOD_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    let pair: Value = login.json().await.unwrap();
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["expires_in"], 900);
+    assert_eq!(pair["refresh_expires_in"], 14 * 86_400);
+    let access = pair["access_token"].as_str().unwrap();
+    let refresh = pair["refresh_token"].as_str().unwrap();
+
+    let me = app.get_with("/api/v1/users/me", access).await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    assert_eq!(me.json::<Value>().await.unwrap()["id"], user["id"]);
+
+    let rotated = app.refresh(refresh).await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_access = rotated["access_token"].as_str().unwrap();
+    let new_refresh = rotated["refresh_token"].as_str().unwrap();
+    assert_ne!(new_refresh, refresh);
+    assert_eq!(
+        app.get_with("/api/v1/users/me", new_access).await.status(),
+        200
+    );
+
+    let logout = app
+        .post_json("/api/v1/auth/logout", &json!({}), Some(new_access))
+        .await;
+    assert_eq!(logout.status(), 204);
+    // The session is gone: both of its access tokens and its refresh token.
+    for token in [access, new_access] {
+        let response = app.get_with("/api/v1/users/me", token).await;
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(challenge.contains("invalid_token"), "{challenge}");
+        assert_problem(response, 401).await;
+    }
+    let response = app.refresh(new_refresh).await;
+    assert!(response.headers().contains_key("www-authenticate"));
+    assert_problem(response, 401).await;
+}
+
+async fn registration_validates_and_refuses_duplicates(app: TestApp) {
+    assert_eq!(
+        app.register("dup@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        201
+    );
+    let again = app.register("DUP@example.com", GOOD_PASSWORD).await;
+    assert_problem(again, 409).await;
+
+    let bad = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "not-an-email", "password": "short", "display_name": ""}),
+            None,
+        )
+        .await;
+    let body = assert_problem(bad, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "display_name", "password"]);
+
+    // Mass assignment: a role cannot be chosen at registration.
+    let escalation = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "eve@example.com", "password": GOOD_PASSWORD,
+                    "display_name": "Eve", "role": "admin"}),
+            None,
+        )
+        .await;
+    let body = assert_problem(escalation, 400).await;
+    assert_eq!(body["errors"][0]["field"], "role");
+    assert_eq!(
+        app.login("eve@example.com", GOOD_PASSWORD).await.status(),
+        401,
+        "nothing created"
+    );
+}
+
+/// Strips the per-request members so two problems can be compared byte for byte.
+fn without_request_members(body: &str) -> String {
+    let mut value: Value = serde_json::from_str(body).unwrap();
+    let object = value.as_object_mut().unwrap();
+    object.remove("request_id");
+    object.remove("instance");
+    serde_json::to_string(&value).unwrap()
+}
+
+async fn bad_credentials_get_one_identical_answer(app: TestApp) {
+    let user = app.register_and_login().await;
+    let wrong_password = app.login(&user.email, "wrong password entirely here").await;
+    let unknown_email = app.login("nobody-here@example.com", GOOD_PASSWORD).await;
+    let malformed_email = app.login("not an email", GOOD_PASSWORD).await;
+    let mut bodies = Vec::new();
+    for response in [wrong_password, unknown_email, malformed_email] {
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"rampart\""
+        );
+        let text = response.text().await.unwrap();
+        bodies.push(without_request_members(&text));
+    }
+    assert_eq!(bodies[0], bodies[1]);
+    assert_eq!(bodies[0], bodies[2]);
+}
+
+async fn account_deletion_needs_the_password(app: TestApp) {
+    let user = app.register_and_login().await;
+    let delete = |password: &str| {
+        app.client
+            .delete(app.url("/api/v1/users/me"))
+            .bearer_auth(&user.access_token)
+            .json(&json!({ "password": password }))
+            .send()
+    };
+    assert_problem(delete("not my password at all").await.unwrap(), 403).await;
+    assert_eq!(delete(&user.password).await.unwrap().status(), 204);
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &user.access_token)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(app.login(&user.email, &user.password).await.status(), 401);
+    // The e-mail is free again.
+    assert_eq!(app.register(&user.email, GOOD_PASSWORD).await.status(), 201);
+}
+
+async fn jwks_publishes_the_signing_key(app: TestApp) {
+    let user = app.register_and_login().await;
+    let kid = crate::helpers::tokens::decode_part(&user.access_token, 0)["kid"].clone();
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kid"], kid);
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert!(key.get("d").is_none(), "no private part");
+}

@@ -1,0 +1,121 @@
+//! Password storage and policy, from the outside.
+
+use serde_json::json;
+
+use crate::helpers::{GOOD_PASSWORD, TestApp, assert_problem};
+
+on_both_backends!(
+    hashes_are_argon2id_and_salted,
+    policy_is_enforced,
+    password_change_ends_all_sessions
+);
+
+async fn hashes_are_argon2id_and_salted(app: TestApp) {
+    assert_eq!(
+        app.register("one@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.register("two@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        201
+    );
+    let db = app.db().await;
+    let hashes: Vec<String> = rampart::on_db!(&db, pool => {
+        sqlx::query_scalar("SELECT password_hash FROM users ORDER BY email")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(hashes.len(), 2);
+    for hash in &hashes {
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(!hash.contains(GOOD_PASSWORD));
+    }
+    assert_ne!(hashes[0], hashes[1], "same password, different salts");
+}
+
+async fn policy_is_enforced(app: TestApp) {
+    let email = "jonathan.appleseed@example.com";
+    let refused = [
+        ("Xk7#pQ2!mZ9$wR", "too_short"), // 14 characters
+        ("passwordpassword123", "too_guessable"),
+        (email, "too_guessable"),
+    ];
+    for (password, code) in refused {
+        let body = assert_problem(app.register(email, password).await, 422).await;
+        assert_eq!(body["errors"][0]["field"], "password");
+        assert_eq!(body["errors"][0]["code"], code, "{password}");
+    }
+    let too_long = "Xk7#pQ2!".repeat(17);
+    let body = assert_problem(app.register(email, &too_long).await, 422).await;
+    assert_eq!(body["errors"][0]["code"], "too_long");
+
+    // A 1 MiB password never reaches the hasher: the body limit refuses it.
+    let huge = "a".repeat(1 << 20);
+    assert_problem(app.register(email, &huge).await, 413).await;
+
+    assert_eq!(
+        app.register("random@example.com", "vX9#qL2!mZ7$wR4")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.register("unicode@example.com", "Grüße aus Köln 🦀 und Zürich")
+            .await
+            .status(),
+        201
+    );
+    // Passwords are never trimmed: the spaces are part of it.
+    let spaced = "  vX9#qL2!mZ7$wR4  ";
+    assert_eq!(
+        app.register("spaced@example.com", spaced).await.status(),
+        201
+    );
+    assert_eq!(
+        app.login("spaced@example.com", spaced.trim())
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(app.login("spaced@example.com", spaced).await.status(), 200);
+}
+
+async fn password_change_ends_all_sessions(app: TestApp) {
+    let mut user = app.register_and_login().await;
+    let first = user.clone();
+    app.login_as(&mut user).await; // a second session
+
+    let change = async |current: &str, new: &str| {
+        let body = json!({ "current_password": current, "new_password": new });
+        app.post_json("/api/v1/auth/password", &body, Some(&user.access_token))
+            .await
+    };
+    assert_problem(
+        change("wrong current password", "another fine passphrase 7").await,
+        403,
+    )
+    .await;
+    assert_problem(change(&user.password, "password123password").await, 422).await;
+    let new_password = "another fine passphrase 7";
+    assert_eq!(change(&user.password, new_password).await.status(), 204);
+
+    for session in [&first, &user] {
+        assert_eq!(
+            app.get_with("/api/v1/users/me", &session.access_token)
+                .await
+                .status(),
+            401
+        );
+        assert_eq!(app.refresh(&session.refresh_token).await.status(), 401);
+    }
+    assert_eq!(app.login(&user.email, &user.password).await.status(), 401);
+    assert_eq!(app.login(&user.email, new_password).await.status(), 200);
+}

@@ -1,0 +1,160 @@
+//! Refresh rotation, reuse detection, and session management.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem};
+
+on_both_backends!(
+    rotation_and_reuse_detection,
+    concurrent_refreshes_have_one_winner,
+    sessions_can_be_listed_and_revoked,
+    logout_all_ends_every_session,
+);
+
+async fn rotation_and_reuse_detection(app: TestApp) {
+    let user = app.register_and_login().await;
+    let first = app.refresh(&user.refresh_token).await;
+    assert_eq!(first.status(), 200);
+    let newest: Value = first.json().await.unwrap();
+    let newest_access = newest["access_token"].as_str().unwrap();
+    let newest_refresh = newest["refresh_token"].as_str().unwrap();
+
+    // The spent token is refused, and presenting it kills the whole family.
+    assert_problem(app.refresh(&user.refresh_token).await, 401).await;
+    assert_eq!(app.refresh(newest_refresh).await.status(), 401);
+    assert_eq!(
+        app.get_with("/api/v1/users/me", newest_access)
+            .await
+            .status(),
+        401
+    );
+
+    let db = app.db().await;
+    let user_id = uuid::Uuid::parse_str(&user.id).unwrap();
+    let severity: Option<String> = rampart::on_db!(&db, pool => {
+        sqlx::query_scalar(
+            "SELECT severity FROM audit_events WHERE kind = 'refresh_token_reused' AND user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(severity.as_deref(), Some("high"));
+
+    // Unknown tokens are simply refused.
+    assert_problem(app.refresh("made-up-token").await, 401).await;
+}
+
+async fn concurrent_refreshes_have_one_winner(app: TestApp) {
+    let user = app.register_and_login().await;
+    let attempts = (0..20).map(|_| app.refresh(&user.refresh_token));
+    let responses = futures_util::future::join_all(attempts).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    let winners = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(winners, 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
+}
+
+async fn sessions_can_be_listed_and_revoked(app: TestApp) {
+    let mut user = app.register_and_login().await;
+    let other_device = user.clone();
+    app.login_as(&mut user).await;
+
+    let list: Value = app
+        .get_with("/api/v1/auth/sessions", &user.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    let other_id = items.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Another user cannot revoke it: a foreign id reads as missing.
+    let stranger = app.register_and_login().await;
+    let foreign = app
+        .client
+        .delete(app.url(&format!("/api/v1/auth/sessions/{other_id}")))
+        .bearer_auth(&stranger.access_token)
+        .send()
+        .await
+        .unwrap();
+    let foreign_body = assert_problem(foreign, 404).await;
+    let random = app
+        .client
+        .delete(app.url(&format!("/api/v1/auth/sessions/{}", uuid::Uuid::new_v4())))
+        .bearer_auth(&stranger.access_token)
+        .send()
+        .await
+        .unwrap();
+    let random_body = assert_problem(random, 404).await;
+    assert_eq!(foreign_body["detail"], random_body["detail"]);
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &other_device.access_token)
+            .await
+            .status(),
+        200
+    );
+
+    let revoke = app
+        .client
+        .delete(app.url(&format!("/api/v1/auth/sessions/{other_id}")))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &other_device.access_token)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(app.refresh(&other_device.refresh_token).await.status(), 401);
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &user.access_token)
+            .await
+            .status(),
+        200
+    );
+
+    let bad_id = app
+        .client
+        .delete(app.url("/api/v1/auth/sessions/not-a-uuid"))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad_id, 400).await;
+}
+
+async fn logout_all_ends_every_session(app: TestApp) {
+    let mut user = app.register_and_login().await;
+    let first = user.clone();
+    app.login_as(&mut user).await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/logout-all",
+            &json!({}),
+            Some(&user.access_token),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    for session in [&first, &user] {
+        assert_eq!(
+            app.get_with("/api/v1/users/me", &session.access_token)
+                .await
+                .status(),
+            401
+        );
+        assert_eq!(app.refresh(&session.refresh_token).await.status(), 401);
+    }
+}
