@@ -59,7 +59,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
-    database_url: String,
+    pub database_url: String,
     _database: TestDatabase,
 }
 

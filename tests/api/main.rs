@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod auth;
+mod cli;
 mod config;
 mod cors;
 mod errors;

@@ -119,3 +119,32 @@ async fn password_change_ends_all_sessions(app: TestApp) {
     assert_eq!(app.login(&user.email, &user.password).await.status(), 401);
     assert_eq!(app.login(&user.email, new_password).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_login_flood_gets_503_not_a_pile_up() {
+    let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |vars| {
+        vars.insert("PASSWORD_HASH_CONCURRENCY".into(), "1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.register_and_login().await;
+    let attempts = (0..60).map(|_| app.login(&user.email, &user.password));
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut busy = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            200 => {}
+            503 => {
+                assert!(response.headers().contains_key("retry-after"));
+                assert_problem(response, 503).await;
+                busy += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // One hash at a time and 8 waiting: most of 60 simultaneous logins are turned away.
+    assert!(busy > 0, "the hashing queue never filled");
+    assert_eq!(app.login(&user.email, &user.password).await.status(), 200, "service recovers");
+}
