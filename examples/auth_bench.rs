@@ -25,7 +25,11 @@ async fn main() -> anyhow::Result<()> {
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
 
     // 1. The bound: one Argon2id hash at the default parameters, per core.
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).unwrap());
+    let argon2 = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19_456, 2, 1, None).unwrap(),
+    );
     let rounds = 20;
     let started = Instant::now();
     for _ in 0..rounds {
@@ -34,7 +38,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let per_hash = started.elapsed() / rounds;
     let bound = cpus as f64 / per_hash.as_secs_f64();
-    println!("argon2id m=19456 t=2 p=1: {:.1} ms per hash; bound with {cpus} cores: {bound:.0} logins/s", per_hash.as_secs_f64() * 1e3);
+    println!(
+        "argon2id m=19456 t=2 p=1: {:.1} ms per hash; bound with {cpus} cores: {bound:.0} logins/s",
+        per_hash.as_secs_f64() * 1e3
+    );
 
     // 2. The server, in-process, with rate limits out of the way.
     let dir = tempfile::tempdir()?;
@@ -53,7 +60,9 @@ async fn main() -> anyhow::Result<()> {
     ];
     std::fs::write(&key_file, generate_key())?;
     let settings = Settings::from_lookup(|name| {
-        vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
     })?;
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -126,10 +135,18 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Res
         .await?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
-    Ok((status, body["access_token"].as_str().unwrap_or_default().to_owned()))
+    Ok((
+        status,
+        body["access_token"].as_str().unwrap_or_default().to_owned(),
+    ))
 }
 
-async fn me_latencies(client: &reqwest::Client, base: &str, token: &str, span: Duration) -> Vec<Duration> {
+async fn me_latencies(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    span: Duration,
+) -> Vec<Duration> {
     let deadline = Instant::now() + span;
     let mut latencies = Vec::new();
     while Instant::now() < deadline {

@@ -3,6 +3,7 @@
 //! Start at `ARCHITECTURE.md` for the codemap; `startup.rs` wires everything together.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -12,6 +13,9 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod openapi;
+pub mod orders;
+pub mod products;
+pub mod profiles;
 pub mod security;
 pub mod startup;
 pub mod telemetry;

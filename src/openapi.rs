@@ -27,6 +27,10 @@ use crate::security::rate_limit::RateLimits;
     tags(
         (name = "auth", description = "Accounts, tokens and sessions"),
         (name = "users", description = "The caller's account"),
+        (name = "profiles", description = "Profiles: the owner's view and the public view"),
+        (name = "products", description = "The public catalogue"),
+        (name = "orders", description = "The caller's orders"),
+        (name = "admin", description = "Administration (role admin)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
 )]

@@ -47,7 +47,7 @@ use crate::security::rate_limit::{RateLimits, audit_rate_limited};
 use crate::security::tokens::TokenService;
 use crate::telemetry::RequestSpan;
 use crate::web::routes::{WEB_ROUTES, WebSettings};
-use crate::{auth, health, openapi, users};
+use crate::{admin, auth, health, openapi, orders, products, profiles, users};
 
 /// Every documented route. The OpenAPI document is generated from this same
 /// function, so a route cannot be served without being documented.
@@ -80,7 +80,37 @@ pub fn api_routes(limits: &RateLimits) -> impl FnOnce(&mut ServiceConfig) + use<
         .service(
             scope::scope("/api/v1/users")
                 .service(users::routes::me)
-                .service(users::routes::delete_me),
+                .service(users::routes::delete_me)
+                // `/me/profile` before `/{id}/profile`, which would also match it.
+                .service(profiles::routes::my_profile)
+                .service(profiles::routes::update_my_profile)
+                .service(profiles::routes::public_profile),
+        )
+        .service(
+            scope::scope("/api/v1/products")
+                .service(products::routes::list)
+                .service(products::routes::get_one),
+        )
+        .service(
+            scope::scope("/api/v1/orders")
+                .service(orders::routes::list)
+                .service(orders::routes::create)
+                .service(orders::routes::get_one)
+                .service(orders::routes::cancel),
+        )
+        .service(
+            scope::scope("/api/v1/admin")
+                // Function-level authorisation for the whole scope, first.
+                .wrap(from_fn(auth::extractors::require_admin))
+                .service(admin::routes::list_users)
+                .service(admin::routes::update_user)
+                .service(admin::routes::list_products)
+                .service(admin::routes::get_product)
+                .service(admin::routes::create_product)
+                .service(admin::routes::update_product)
+                .service(admin::routes::list_orders)
+                .service(admin::routes::update_order)
+                .service(admin::routes::list_audit_events),
         );
     }
 }
@@ -125,6 +155,13 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = db::connect(&settings.database).await?;
         tracing::info!(backend = db.backend(), "database ready");
+        if settings.app_env == crate::config::AppEnv::Development {
+            // A demo catalogue for `cargo run`; never in test or production.
+            let seeded = products::store::seed_demo_catalogue(&db).await?;
+            if seeded > 0 {
+                tracing::info!(products = seeded, "seeded the demo catalogue");
+            }
+        }
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("cannot bind BIND_ADDR={}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();

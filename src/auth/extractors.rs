@@ -6,9 +6,12 @@
 //! enabled, so logout, revocation and disabling take effect at once. The
 //! role comes from the database, never from the token.
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Payload;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, ready};
 use serde_json::json;
 use uuid::Uuid;
@@ -99,6 +102,10 @@ impl FromRequest for AdminUser {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // Already established by `require_admin` for this request.
+        if let Some(admin) = req.extensions().get::<AdminUser>().cloned() {
+            return Box::pin(ready(Ok(admin)));
+        }
         let user = AuthUser::from_request(req, payload);
         let ctx = AuditContext::of(req);
         let audit = req.app_data::<web::Data<Audit>>().cloned();
@@ -123,4 +130,16 @@ impl FromRequest for AdminUser {
             ))
         })
     }
+}
+
+/// Middleware for the admin scope: settles authentication and the role
+/// *before* any other extractor runs, so a `user` gets 403 (and an anonymous
+/// caller 401) on every admin route whatever the body, query or path.
+pub async fn require_admin(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let admin = req.extract::<AdminUser>().await?;
+    req.extensions_mut().insert(admin);
+    next.call(req).await
 }

@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod fallback;
 pub mod json;
+pub mod pagination;
 pub mod request_id;
 
 pub use json::ApiJson;

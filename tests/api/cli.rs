@@ -5,7 +5,12 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::{Backend, GOOD_PASSWORD, TestApp};
 
-fn admin(dir: &std::path::Path, database_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+fn admin(
+    dir: &std::path::Path,
+    database_url: &str,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .current_dir(dir)
         .env_clear()
@@ -34,7 +39,12 @@ async fn admin_create_and_promote() {
     };
     let dir = tempfile::tempdir().unwrap();
 
-    let weak = admin(dir.path(), &app.database_url, &["create", "--email", "root@example.com"], "passwordpassword123\n");
+    let weak = admin(
+        dir.path(),
+        &app.database_url,
+        &["create", "--email", "root@example.com"],
+        "passwordpassword123\n",
+    );
     assert!(!weak.status.success());
     let stderr = String::from_utf8_lossy(&weak.stderr);
     assert!(stderr.contains("password"), "{stderr}");
@@ -45,8 +55,17 @@ async fn admin_create_and_promote() {
         &["create", "--email", "root@example.com"],
         &format!("{GOOD_PASSWORD}\n"),
     );
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let pair: serde_json::Value = app.login("root@example.com", GOOD_PASSWORD).await.json().await.unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let pair: serde_json::Value = app
+        .login("root@example.com", GOOD_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
     let me: serde_json::Value = app
         .get_with("/api/v1/users/me", pair["access_token"].as_str().unwrap())
         .await
@@ -56,8 +75,17 @@ async fn admin_create_and_promote() {
     assert_eq!(me["role"], "admin");
 
     let user = app.register_and_login().await;
-    let promoted = admin(dir.path(), &app.database_url, &["promote", "--email", &user.email], "");
-    assert!(promoted.status.success(), "{}", String::from_utf8_lossy(&promoted.stderr));
+    let promoted = admin(
+        dir.path(),
+        &app.database_url,
+        &["promote", "--email", &user.email],
+        "",
+    );
+    assert!(
+        promoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
     // The role is re-read from the database: the existing token sees it at once.
     let me: serde_json::Value = app
         .get_with("/api/v1/users/me", &user.access_token)
@@ -67,6 +95,11 @@ async fn admin_create_and_promote() {
         .unwrap();
     assert_eq!(me["role"], "admin");
 
-    let missing = admin(dir.path(), &app.database_url, &["promote", "--email", "nobody@example.com"], "");
+    let missing = admin(
+        dir.path(),
+        &app.database_url,
+        &["promote", "--email", "nobody@example.com"],
+        "",
+    );
     assert!(!missing.status.success());
 }

@@ -18,6 +18,7 @@ use rampart::config::{LogFormat, Settings};
 use rampart::startup::Application;
 use sqlx::Connection;
 
+pub mod client;
 pub mod logs;
 pub mod proxy;
 pub mod tokens;
@@ -57,7 +58,8 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub address: String,
-    pub client: reqwest::Client,
+    /// Every response through it is inspected for data exposure (`client.rs`).
+    pub client: client::TestClient,
     pub backend: Backend,
     pub database_url: String,
     _database: TestDatabase,
@@ -122,10 +124,12 @@ impl TestApp {
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
+        let client = client::TestClient(
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        );
         TestApp {
             address,
             client,
@@ -209,6 +213,88 @@ impl TestApp {
         };
         self.login_as(&mut user).await;
         user
+    }
+
+    pub async fn patch_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        token: &str,
+    ) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A logged-in admin: registered, promoted in the database, logged in.
+    pub async fn admin(&self) -> TestUser {
+        let user = self.register_and_login().await;
+        let db = self.db().await;
+        let id = uuid::Uuid::parse_str(&user.id).unwrap();
+        rampart::on_db!(&db, pool => {
+            sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(drop)
+                .unwrap()
+        });
+        user
+    }
+
+    /// Creates a product through the admin API; returns its id.
+    pub async fn product(
+        &self,
+        admin: &TestUser,
+        price_cents: i64,
+        stock: i64,
+        currency: &str,
+    ) -> String {
+        let sku = format!("SKU-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let body = serde_json::json!({
+            "sku": sku, "name": format!("Product {sku}"), "description": "A product.",
+            "price_cents": price_cents, "currency": currency, "stock": stock
+        });
+        let response = self
+            .post_json("/api/v1/admin/products", &body, Some(&admin.access_token))
+            .await;
+        assert_eq!(response.status(), 201, "product creation failed");
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Places an order of `(product_id, quantity)` lines.
+    pub async fn order(&self, user: &TestUser, lines: &[(&str, i64)]) -> reqwest::Response {
+        let items: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|(p, q)| serde_json::json!({"product_id": p, "quantity": q}))
+            .collect();
+        self.post_json(
+            "/api/v1/orders",
+            &serde_json::json!({ "items": items }),
+            Some(&user.access_token),
+        )
+        .await
+    }
+
+    /// The admin view of a product (with its stock).
+    pub async fn stock_of(&self, admin: &TestUser, product_id: &str) -> i64 {
+        let body: serde_json::Value = self
+            .get_with(
+                &format!("/api/v1/admin/products/{product_id}"),
+                &admin.access_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["stock"].as_i64().expect("stock")
     }
 
     /// Logs `user` in again (a new session), storing the new tokens.

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod admin;
 mod auth;
 mod cli;
 mod config;
@@ -14,8 +15,12 @@ mod headers;
 mod health;
 mod log_hygiene;
 mod openapi;
+mod orders;
 mod outage;
+mod pagination;
 mod passwords;
+mod products;
+mod profiles;
 mod rate_limits;
 mod request_id;
 mod sessions;

@@ -146,5 +146,9 @@ async fn a_login_flood_gets_503_not_a_pile_up() {
     }
     // One hash at a time and 8 waiting: most of 60 simultaneous logins are turned away.
     assert!(busy > 0, "the hashing queue never filled");
-    assert_eq!(app.login(&user.email, &user.password).await.status(), 200, "service recovers");
+    assert_eq!(
+        app.login(&user.email, &user.password).await.status(),
+        200,
+        "service recovers"
+    );
 }

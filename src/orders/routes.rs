@@ -1,0 +1,166 @@
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use uuid::Uuid;
+
+use super::dto::{CreateOrderRequest, OrderDto, OrderFilter};
+use super::state::OrderStatus;
+use super::store::{self, Owner, Placed, Transition};
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::ApiJson;
+use crate::http::pagination::{PageQuery, Paged, TimeId, page};
+
+/// The caller's orders, newest first.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(OrderFilter, PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's orders", body = Paged<OrderDto>),
+        (status = 400, description = "Malformed query or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("")]
+pub async fn list(
+    user: AuthUser,
+    db: web::Data<Db>,
+    filter: web::Query<OrderFilter>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit()?;
+    let after = query.after::<TimeId>()?;
+    // BOLA: the owner comes from the token; `?user_id=` and friends are ignored.
+    let orders = store::list(
+        &db,
+        Owner::User(user.user_id),
+        None,
+        filter.status,
+        after,
+        limit,
+    )
+    .await?;
+    let body = page(
+        orders,
+        limit,
+        |o| TimeId {
+            at: o.row.created_at,
+            id: o.row.id,
+        },
+        OrderDto::from,
+    );
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Place an order: prices and totals come from the catalogue.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    request_body = CreateOrderRequest,
+    responses(
+        (status = 201, description = "Order placed", body = OrderDto,
+         headers(("location" = String, description = "/api/v1/orders/{id}"))),
+        (status = 400, description = "Malformed body or a forbidden field (price, total, status, owner, currency)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough stock", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad quantities or lines; unknown or inactive product; mixed currencies", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("")]
+pub async fn create(
+    user: AuthUser,
+    db: web::Data<Db>,
+    body: ApiJson<CreateOrderRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let lines = body.0.lines().map_err(ApiError::Validation)?;
+    let field_of = |product: Uuid| {
+        let index = lines.iter().position(|(p, _)| *p == product).unwrap_or(0);
+        format!("items[{index}].product_id")
+    };
+    match store::place(&db, user.user_id, &lines).await? {
+        Placed::Order(order) => Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/orders/{}", order.row.id)))
+            .json(OrderDto::from(order))),
+        Placed::UnknownProduct(product) => Err(ApiError::Validation(vec![FieldError::new(
+            field_of(product),
+            "unknown_product",
+            "is not an active product",
+        )])),
+        Placed::OutOfStock(product) => Err(ApiError::Conflict(format!(
+            "Not enough stock for {}.",
+            field_of(product)
+        ))),
+        Placed::MixedCurrency => Err(ApiError::Validation(vec![FieldError::new(
+            "items",
+            "mixed_currency",
+            "all products of an order must share one currency",
+        )])),
+    }
+}
+
+/// One of the caller's orders.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderDto),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not yours (identical)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/{id}")]
+pub async fn get_one(
+    user: AuthUser,
+    db: web::Data<Db>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let order = store::get(&db, Owner::User(user.user_id), id.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(OrderDto::from(order)))
+}
+
+/// Cancel one of the caller's pending orders; stock is restored.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "Cancelled", body = OrderDto),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not yours (identical)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not pending", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/{id}/cancel")]
+pub async fn cancel(
+    user: AuthUser,
+    db: web::Data<Db>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    // Customers may cancel only before payment; admins follow the full state machine.
+    let outcome = store::transition(
+        &db,
+        Owner::User(user.user_id),
+        id.into_inner(),
+        OrderStatus::Cancelled,
+        &[OrderStatus::Pending],
+    )
+    .await?;
+    transition_response(outcome).map(|order| HttpResponse::Ok().json(order))
+}
+
+/// Maps a transition outcome to the DTO or the right problem.
+pub fn transition_response(outcome: Transition) -> Result<OrderDto, ApiError> {
+    match outcome {
+        Transition::Done(order) => Ok(OrderDto::from(order)),
+        Transition::NotFound => Err(ApiError::NotFound),
+        Transition::Conflict(current) => Err(ApiError::Conflict(format!(
+            "The order is {}; that transition is not allowed.",
+            current.as_str()
+        ))),
+    }
+}
