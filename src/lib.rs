@@ -17,6 +17,7 @@ pub mod orders;
 pub mod products;
 pub mod profiles;
 pub mod security;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;
 pub mod users;

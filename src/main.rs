@@ -22,6 +22,13 @@ enum Command {
     Serve,
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Load demo users, products and orders (refused in production).
+    Seed {
+        #[arg(long, default_value_t = 10)]
+        users: u32,
+        #[arg(long, default_value_t = 100)]
+        orders: u64,
+    },
     /// Administer accounts.
     Admin {
         #[command(subcommand)]
@@ -55,6 +62,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Serve => report(serve().await),
         Command::Admin { command } => report(admin(command).await),
+        Command::Seed { users, orders } => report(seed(users, orders).await),
     }
 }
 
@@ -68,6 +76,25 @@ fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn seed(users: u32, orders: u64) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init(settings.log_format);
+    if settings.is_production() {
+        anyhow::bail!("rampart seed is refused when APP_ENV=production");
+    }
+    let db = rampart::db::connect(&settings.database).await?;
+    let started = std::time::Instant::now();
+    let seeded = rampart::seed::run(&settings, &db, users, orders).await?;
+    println!(
+        "seeded {} users and {} orders in {:.1} s; their password is \"{}\"",
+        seeded.user_ids.len(),
+        seeded.orders,
+        started.elapsed().as_secs_f64(),
+        rampart::seed::SEED_PASSWORD
+    );
+    Ok(())
 }
 
 async fn admin(command: AdminCommand) -> anyhow::Result<()> {

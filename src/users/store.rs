@@ -132,3 +132,38 @@ pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
             .map(|r| r.rows_affected() == 1)
     })
 }
+
+/// Bulk insert for `rampart seed`: accounts with their profiles, in one
+/// transaction, as multi-row INSERTs. All rows share one password hash.
+pub async fn insert_seed_users(
+    db: &Db,
+    users: &[(Uuid, String)],
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    let now = crate::db::now();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for chunk in users.chunks(1000) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, (id, email)| {
+                row.push_bind(*id)
+                    .push_bind(email.clone())
+                    .push_bind(password_hash.to_owned())
+                    .push_bind("user")
+                    .push_bind(false)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *tx).await?;
+            let mut insert =
+                sqlx::QueryBuilder::new("INSERT INTO profiles (user_id, display_name, updated_at) ");
+            insert.push_values(chunk, |mut row, (id, _)| {
+                row.push_bind(*id).push_bind("Demo user").push_bind(now);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    })
+}

@@ -23,6 +23,7 @@ mod products;
 mod profiles;
 mod rate_limits;
 mod request_id;
+mod seed;
 mod sessions;
 mod throttling;
 mod tokens;

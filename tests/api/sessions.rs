@@ -158,3 +158,55 @@ async fn logout_all_ends_every_session(app: TestApp) {
         assert_eq!(app.refresh(&session.refresh_token).await.status(), 401);
     }
 }
+
+on_both_backends!(sessions_are_capped_at_fifty, lapsed_sessions_are_dead);
+
+async fn sessions_are_capped_at_fifty(app: TestApp) {
+    let mut user = app.register_and_login().await;
+    let oldest = user.clone();
+    for _ in 0..50 {
+        app.login_as(&mut user).await;
+    }
+    let list: Value = app
+        .get_with("/api/v1/auth/sessions", &user.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 50);
+    // The 51st login ended the least recently used session.
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &oldest.access_token)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(app.refresh(&oldest.refresh_token).await.status(), 401);
+}
+
+/// Idle and absolute lifetimes: a lapsed session refreshes no more and its
+/// access token dies with it (the lapse is simulated in the database).
+async fn lapsed_sessions_are_dead(app: TestApp) {
+    let db = app.db().await;
+    let past = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    for column in ["idle_expires_at", "expires_at"] {
+        let user = app.register_and_login().await;
+        let user_id = uuid::Uuid::parse_str(&user.id).unwrap();
+        let sql = format!("UPDATE sessions SET {column} = $1 WHERE user_id = $2");
+        rampart::on_db!(&db, pool => {
+            sqlx::query(&sql).bind(past).bind(user_id).execute(pool).await.map(drop).unwrap()
+        });
+        assert_eq!(
+            app.refresh(&user.refresh_token).await.status(),
+            401,
+            "{column}"
+        );
+        assert_eq!(
+            app.get_with("/api/v1/users/me", &user.access_token)
+                .await
+                .status(),
+            401,
+            "{column}"
+        );
+    }
+}
