@@ -19,7 +19,11 @@ use crate::security::rate_limit::RateLimits;
     info(
         title = "Rampart",
         description = "A reference REST API with every API security control built in. \
-                       Errors are RFC 9457 problem documents (application/problem+json).",
+                       Errors are RFC 9457 problem documents (application/problem+json). \
+                       Every route with a JSON body may also answer 400 (malformed JSON, \
+                       wrong type or unknown field), 413 (body too large) and 415 (not JSON); \
+                       every route may answer 429 (rate limited, with Retry-After) and 503 \
+                       (database unavailable, with Retry-After).",
         license(name = "MIT OR Apache-2.0"),
     ),
     components(schemas(Problem, FieldError)),
@@ -77,4 +81,48 @@ pub fn to_pretty_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
+}
+
+/// Reusable problem responses for `#[utoipa::path(responses(...))]`, so each
+/// route lists its failure modes by name instead of repeating the shape.
+pub mod problems {
+    use utoipa::IntoResponses;
+
+    use crate::error::Problem;
+
+    macro_rules! problem_response {
+        ($name:ident, $status:literal, $description:literal) => {
+            #[derive(IntoResponses)]
+            #[response(status = $status, description = $description, content_type = "application/problem+json")]
+            #[allow(dead_code)]
+            pub struct $name(Problem);
+        };
+    }
+
+    problem_response!(
+        BadRequest,
+        400,
+        "Malformed JSON, a wrong type, an unknown field, or a bad query/path value"
+    );
+    problem_response!(
+        Unauthorized,
+        401,
+        "Missing, invalid, expired or revoked credentials"
+    );
+    problem_response!(Forbidden, 403, "Authenticated but not allowed");
+    problem_response!(NotFound, 404, "Not found, or not yours (identical answer)");
+    problem_response!(Conflict, 409, "Conflicts with the current state");
+    problem_response!(TooLarge, 413, "The body exceeds the limit");
+    problem_response!(
+        UnsupportedMediaType,
+        415,
+        "The body is not application/json"
+    );
+    problem_response!(Unprocessable, 422, "Well-formed input that breaks a rule");
+    problem_response!(
+        TooManyRequests,
+        429,
+        "Rate limited or throttled; see Retry-After"
+    );
+    problem_response!(Unavailable, 503, "Temporarily unavailable; see Retry-After");
 }

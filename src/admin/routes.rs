@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
 use crate::http::pagination::{PageQuery, Paged, TextKey, TimeId, page};
+use crate::openapi::problems::{Forbidden, Unauthorized};
 use crate::orders::routes::transition_response;
 use crate::orders::store::{self as orders, Owner};
 use crate::products::dto::{AdminProductDto, CreateProductRequest, UpdateProductRequest};
@@ -28,8 +29,8 @@ use crate::users::domain::Role;
     tag = "admin", security(("bearer" = [])), params(UserFilter, PageQuery),
     responses(
         (status = 200, description = "A page of accounts", body = Paged<AdminUserDto>),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
     )
 )]
 #[get("/users")]
@@ -67,8 +68,8 @@ pub async fn list_users(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The account", body = AdminUserDto),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Demoting or disabling yourself", body = Problem, content_type = "application/problem+json"),
     )
@@ -118,8 +119,8 @@ pub async fn update_user(
     tag = "admin", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, description = "A page of products", body = Paged<AdminProductDto>),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
     )
 )]
 #[get("/products")]
@@ -145,8 +146,8 @@ pub async fn list_products(
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
         (status = 200, description = "The product", body = AdminProductDto),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -169,8 +170,8 @@ pub async fn get_product(
     responses(
         (status = 201, description = "Created", body = AdminProductDto,
          headers(("location" = String, description = "/api/v1/admin/products/{id}"))),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
         (status = 409, description = "Duplicate SKU", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
     )
@@ -200,8 +201,8 @@ pub async fn create_product(
     request_body = UpdateProductRequest,
     responses(
         (status = 200, description = "The product", body = AdminProductDto),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
     )
@@ -225,8 +226,8 @@ pub async fn update_product(
     tag = "admin", security(("bearer" = [])), params(AdminOrderFilter, PageQuery),
     responses(
         (status = 200, description = "A page of orders", body = Paged<AdminOrderDto>),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
     )
 )]
 #[get("/orders")]
@@ -266,8 +267,8 @@ pub async fn list_orders(
     request_body = UpdateOrderRequest,
     responses(
         (status = 200, description = "The order", body = AdminOrderDto),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Illegal transition", body = Problem, content_type = "application/problem+json"),
     )
@@ -296,8 +297,8 @@ pub async fn update_order(
     tag = "admin", security(("bearer" = [])), params(AuditFilter, PageQuery),
     responses(
         (status = 200, description = "A page of audit events", body = Paged<AuditEventDto>),
-        (status = 401, description = "Anonymous", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
     )
 )]
 #[get("/audit-events")]

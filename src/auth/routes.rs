@@ -14,6 +14,10 @@ use super::{AuthUser, store};
 use crate::audit::{AuditContext, AuditKind};
 use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
+use crate::openapi::problems::{
+    BadRequest, Forbidden, TooLarge, TooManyRequests, Unauthorized, Unavailable,
+    UnsupportedMediaType,
+};
 use crate::security::tokens::{Jwks, TokenService};
 use crate::users::domain::Role;
 use crate::users::dto::UserDto;
@@ -32,12 +36,12 @@ fn token_response(pair: TokenPair) -> HttpResponse {
     responses(
         (status = 201, description = "Account created", body = UserDto,
          headers(("location" = String, description = "/api/v1/users/me"))),
-        (status = 400, description = "Malformed JSON or unknown field", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
         (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        TooLarge,
+        UnsupportedMediaType,
         (status = 422, description = "A rule is broken (e.g. the password policy)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        TooManyRequests,
     )
 )]
 #[post("/register")]
@@ -67,10 +71,10 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Tokens issued", body = TokenPair),
-        (status = 400, description = "Malformed JSON or unknown field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Bad credentials (one generic answer)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Throttled or rate limited", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Password hashing saturated", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        Unauthorized,
+        TooManyRequests,
+        Unavailable,
     )
 )]
 #[post("/login")]
@@ -91,8 +95,8 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "Rotated tokens", body = TokenPair),
-        (status = 401, description = "Invalid, expired, revoked or reused token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        TooManyRequests,
     )
 )]
 #[post("/refresh")]
@@ -112,7 +116,7 @@ pub async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     )
 )]
 #[post("/logout")]
@@ -139,7 +143,7 @@ pub async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "All sessions ended"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     )
 )]
 #[post("/logout-all")]
@@ -167,8 +171,8 @@ pub async fn logout_all(
     request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Changed; all sessions ended"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The current password is wrong", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
         (status = 422, description = "The new password breaks the policy", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -191,7 +195,7 @@ pub async fn change_password(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Active sessions", body = SessionList),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     )
 )]
 #[get("/sessions")]
@@ -220,7 +224,7 @@ pub async fn sessions(
     params(("id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
     )
 )]

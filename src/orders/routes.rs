@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::ApiJson;
 use crate::http::pagination::{PageQuery, Paged, TimeId, page};
+use crate::openapi::problems::{BadRequest, Unauthorized};
 
 /// The caller's orders, newest first.
 #[utoipa::path(
@@ -18,8 +19,8 @@ use crate::http::pagination::{PageQuery, Paged, TimeId, page};
     params(OrderFilter, PageQuery),
     responses(
         (status = 200, description = "A page of the caller's orders", body = Paged<OrderDto>),
-        (status = 400, description = "Malformed query or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        Unauthorized,
         (status = 422, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -62,8 +63,8 @@ pub async fn list(
     responses(
         (status = 201, description = "Order placed", body = OrderDto,
          headers(("location" = String, description = "/api/v1/orders/{id}"))),
-        (status = 400, description = "Malformed body or a forbidden field (price, total, status, owner, currency)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        Unauthorized,
         (status = 409, description = "Not enough stock", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad quantities or lines; unknown or inactive product; mixed currencies", body = Problem, content_type = "application/problem+json"),
     )
@@ -107,7 +108,7 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderDto),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "Not found, or not yours (identical)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -130,7 +131,7 @@ pub async fn get_one(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "Cancelled", body = OrderDto),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "Not found, or not yours (identical)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order is not pending", body = Problem, content_type = "application/problem+json"),
     )

@@ -6,6 +6,7 @@ use super::store;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::pagination::{PageQuery, Paged, TextKey, page};
+use crate::openapi::problems::BadRequest;
 
 /// Browse the active catalogue, ordered by SKU.
 #[utoipa::path(
@@ -13,7 +14,7 @@ use crate::http::pagination::{PageQuery, Paged, TextKey, page};
     params(PageQuery),
     responses(
         (status = 200, description = "A page of products", body = Paged<ProductDto>),
-        (status = 400, description = "Malformed cursor", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
         (status = 422, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -7,6 +7,7 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
+use crate::openapi::problems::{BadRequest, Unauthorized};
 
 /// The caller's own profile.
 #[utoipa::path(
@@ -14,7 +15,7 @@ use crate::http::ApiJson;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The owner's view", body = ProfileDto),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     )
 )]
 #[get("/me/profile")]
@@ -32,8 +33,8 @@ pub async fn my_profile(user: AuthUser, db: web::Data<Db>) -> Result<HttpRespons
     request_body = ProfilePatch,
     responses(
         (status = 200, description = "The updated profile", body = ProfileDto),
-        (status = 400, description = "Unknown field (e.g. `role`) or wrong type", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        Unauthorized,
         (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -58,7 +59,7 @@ pub async fn update_my_profile(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The public view", body = PublicProfileDto),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -6,17 +6,15 @@ use super::store;
 use crate::audit::{AuditContext, AuditKind};
 use crate::auth::AuthUser;
 use crate::auth::service::AuthService;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::ApiJson;
+use crate::openapi::problems::{Forbidden, Unauthorized};
 
 /// The caller's account.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The account", body = UserDto),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, description = "The account", body = UserDto), Unauthorized)
 )]
 #[get("/me")]
 pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResponse, ApiError> {
@@ -34,8 +32,8 @@ pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResp
     request_body = DeleteAccountRequest,
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Wrong password", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        Forbidden,
     )
 )]
 #[delete("/me")]
