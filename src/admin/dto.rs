@@ -37,6 +37,7 @@ impl From<AdminUserRow> for AdminUserDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Case-insensitive e-mail prefix (`%` and `_` match literally).
     pub email: Option<String>,
@@ -67,6 +68,7 @@ impl From<Order> for AdminOrderDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AdminOrderFilter {
     pub status: Option<OrderStatus>,
     pub user_id: Option<Uuid>,
@@ -108,6 +110,7 @@ impl From<AuditRow> for AuditEventDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     #[param(example = "refresh_token_reused")]
     pub kind: Option<String>,

@@ -16,6 +16,7 @@ use crate::auth::AdminUser;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
+use crate::http::extract::ApiQuery;
 use crate::http::pagination::{PageQuery, Paged, TextKey, TimeId, page};
 use crate::openapi::problems::{Forbidden, Unauthorized};
 use crate::orders::routes::transition_response;
@@ -37,8 +38,8 @@ use crate::users::domain::Role;
 pub async fn list_users(
     admin: AdminUser,
     db: web::Data<Db>,
-    filter: web::Query<UserFilter>,
-    query: web::Query<PageQuery>,
+    filter: ApiQuery<UserFilter>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = AdminScope::for_admin(&admin);
     let limit = query.limit()?;
@@ -127,7 +128,7 @@ pub async fn update_user(
 pub async fn list_products(
     _admin: AdminUser,
     db: web::Data<Db>,
-    query: web::Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit()?;
     let after = query.after::<TextKey>()?;
@@ -234,8 +235,8 @@ pub async fn update_product(
 pub async fn list_orders(
     admin: AdminUser,
     db: web::Data<Db>,
-    filter: web::Query<AdminOrderFilter>,
-    query: web::Query<PageQuery>,
+    filter: ApiQuery<AdminOrderFilter>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = AdminScope::for_admin(&admin);
     let limit = query.limit()?;
@@ -305,8 +306,8 @@ pub async fn update_order(
 pub async fn list_audit_events(
     admin: AdminUser,
     db: web::Data<Db>,
-    filter: web::Query<AuditFilter>,
-    query: web::Query<PageQuery>,
+    filter: ApiQuery<AuditFilter>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = AdminScope::for_admin(&admin);
     let limit = query.limit()?;

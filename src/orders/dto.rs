@@ -124,6 +124,7 @@ impl From<Order> for OrderDto {
 
 /// `?status=` plus the page parameters.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     pub status: Option<OrderStatus>,
 }

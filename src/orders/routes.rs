@@ -9,6 +9,7 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::ApiJson;
+use crate::http::extract::ApiQuery;
 use crate::http::pagination::{PageQuery, Paged, TimeId, page};
 use crate::openapi::problems::{BadRequest, Unauthorized};
 
@@ -28,8 +29,8 @@ use crate::openapi::problems::{BadRequest, Unauthorized};
 pub async fn list(
     user: AuthUser,
     db: web::Data<Db>,
-    filter: web::Query<OrderFilter>,
-    query: web::Query<PageQuery>,
+    filter: ApiQuery<OrderFilter>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit()?;
     let after = query.after::<TimeId>()?;

@@ -5,6 +5,7 @@ use super::dto::ProductDto;
 use super::store;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
+use crate::http::extract::ApiQuery;
 use crate::http::pagination::{PageQuery, Paged, TextKey, page};
 use crate::openapi::problems::BadRequest;
 
@@ -19,10 +20,7 @@ use crate::openapi::problems::BadRequest;
     )
 )]
 #[get("")]
-pub async fn list(
-    db: web::Data<Db>,
-    query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(db: web::Data<Db>, query: ApiQuery<PageQuery>) -> Result<HttpResponse, ApiError> {
     let limit = query.limit()?;
     let after = query.after::<TextKey>()?;
     let rows = store::list(&db, false, after.as_ref().map(|k| k.0.as_str()), limit).await?;
