@@ -75,37 +75,90 @@ fn production_refuses_an_unsafe_configuration() {
     }
 }
 
+/// A development server in `dir` (no configuration but the port); killed on drop.
+struct DevServer {
+    child: std::process::Child,
+    base: String,
+}
+
+impl DevServer {
+    async fn start(dir: &std::path::Path) -> DevServer {
+        // Only the port is chosen, so the test cannot collide with a running server.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let child = rampart(dir, &[("BIND_ADDR", &bind)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = DevServer {
+            child,
+            base: format!("http://{bind}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::get(format!("{}/health/live", server.base))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the development server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
+    async fn json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(format!("{}{path}", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test]
 async fn development_starts_on_sqlite_with_no_configuration() {
     let dir = tempfile::tempdir().unwrap();
-    // Only the port is chosen, so the test cannot collide with a running server.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let mut child = rampart(dir.path(), &[("BIND_ADDR", &bind)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://{bind}/health/ready");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut ready = None;
-    while Instant::now() < deadline {
-        if let Ok(response) = reqwest::get(&url).await {
-            ready = Some(response.json::<serde_json::Value>().await.unwrap());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let body = ready.expect("the server answered /health/ready");
-    assert_eq!(body["database"], "sqlite");
+    let server = DevServer::start(dir.path()).await;
+    let ready = server.json("/health/ready").await;
+    assert_eq!(ready["database"], "sqlite");
     assert!(
         dir.path().join("data/rampart.db").exists(),
         "database file created under data/"
     );
+    // Development seeds a demo catalogue into the empty database.
+    let products = server.json("/api/v1/products").await;
+    assert!(!products["items"].as_array().unwrap().is_empty());
+    let kid = server.json("/.well-known/jwks.json").await["keys"][0]["kid"].clone();
+    drop(server);
+
+    // The generated signing key is private and survives a restart (no mass logout),
+    // and a restart does not seed the catalogue twice.
+    let key = dir.path().join("data/jwt-ed25519.pem");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the key file is readable by its owner only");
+    }
+    let server = DevServer::start(dir.path()).await;
+    assert_eq!(
+        server.json("/.well-known/jwks.json").await["keys"][0]["kid"],
+        kid
+    );
+    assert_eq!(server.json("/api/v1/products").await, products);
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     concurrent_orders_never_oversell,
     cancel_restores_stock_once,
     foreign_orders_read_as_missing,
+    account_deletion_removes_orders,
 );
 
 async fn orders_are_priced_by_the_server(app: TestApp) {
@@ -300,4 +301,30 @@ async fn foreign_orders_read_as_missing(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(mine["status"], "pending");
+}
+
+async fn account_deletion_removes_orders(app: TestApp) {
+    let admin = app.admin().await;
+    let user = app.register_and_login().await;
+    let product = app.product(&admin, 100, 10, "EUR").await;
+    assert_eq!(app.order(&user, &[(&product, 2)]).await.status(), 201);
+    let deleted = app
+        .client
+        .delete(app.url("/api/v1/users/me"))
+        .bearer_auth(&user.access_token)
+        .json(&json!({ "password": user.password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let orders: Value = app
+        .get_with(
+            &format!("/api/v1/admin/orders?user_id={}", user.id),
+            &admin.access_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(orders["items"].as_array().unwrap().is_empty(), "{orders}");
 }

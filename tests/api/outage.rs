@@ -21,6 +21,7 @@ async fn readiness_flips_with_the_database_and_recovers() {
     })
     .await;
     assert_eq!(app.get("/health/ready").await.status(), 200);
+    let user = app.register_and_login().await;
 
     proxy.cut();
     let started = Instant::now();
@@ -30,6 +31,16 @@ async fn readiness_flips_with_the_database_and_recovers() {
     assert_problem(response, 503).await;
     // Bounded by the 1 s acquire timeout (plus scheduling slack), never a hang.
     assert!(waited < Duration::from_secs(5), "503 took {waited:?}");
+    // Ordinary requests get the same fast 503 problem, not a 500.
+    let started = Instant::now();
+    let me = app.get_with("/api/v1/users/me", &user.access_token).await;
+    assert_problem(me, 503).await;
+    assert_problem(app.login(&user.email, &user.password).await, 503).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
 
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(15);

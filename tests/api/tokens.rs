@@ -154,3 +154,53 @@ async fn tokens_carry_no_personal_data(app: TestApp) {
     assert_eq!(payload["sub"], user.id.as_str());
     assert_eq!(decode_part(&user.access_token, 0)["alg"], "EdDSA");
 }
+
+/// Key rotation: the new key signs, the previous key still verifies.
+#[tokio::test]
+async fn previous_keys_still_verify() {
+    let previous = attacker_keys();
+    let previous_public = previous.public_pem.clone();
+    let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Sqlite, move |vars| {
+        vars.insert("JWT_PREVIOUS_PUBLIC_KEYS".into(), previous_public);
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.register_and_login().await;
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "both keys are published");
+    let current_kid = decode_part(&user.access_token, 0)["kid"].clone();
+    assert_eq!(keys[0]["kid"], current_kid, "the current key signs");
+    let previous_kid = keys[1]["kid"].as_str().unwrap();
+
+    let by_previous = sign_eddsa(
+        eddsa_header(previous_kid),
+        &claims(&user.access_token),
+        &previous.private_pem,
+    );
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &by_previous)
+            .await
+            .status(),
+        200
+    );
+    // Signed by the previous key but labelled with the current kid: refused.
+    let mislabelled = sign_eddsa(
+        eddsa_header(current_kid.as_str().unwrap()),
+        &claims(&user.access_token),
+        &previous.private_pem,
+    );
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &mislabelled)
+            .await
+            .status(),
+        401
+    );
+}
