@@ -142,9 +142,9 @@ impl Audit {
     ) {
         let severity = kind.severity();
         if severity == "info" {
-            tracing::info!(target: "audit", kind = kind.as_str(), user_id = ?user_id, ip = ?ctx.ip, request_id = ?ctx.request_id, %detail, "audit event");
+            tracing::info!(target: "audit", kind = kind.as_str(), user_id = ?user_id, ip = ?ctx.ip, user_agent = ?ctx.user_agent, request_id = ?ctx.request_id, %detail, "audit event");
         } else {
-            tracing::warn!(target: "audit", kind = kind.as_str(), severity, user_id = ?user_id, ip = ?ctx.ip, request_id = ?ctx.request_id, %detail, "audit event");
+            tracing::warn!(target: "audit", kind = kind.as_str(), severity, user_id = ?user_id, ip = ?ctx.ip, user_agent = ?ctx.user_agent, request_id = ?ctx.request_id, %detail, "audit event");
         }
         let event = store::NewEvent {
             kind: kind.as_str(),

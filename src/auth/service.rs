@@ -74,11 +74,11 @@ impl AuthService {
         display_name: &str,
         role: Role,
     ) -> Result<UserRow, ApiError> {
-        let context = [normalise(email), display_name.to_owned()];
+        // The password may not be built from the account's own e-mail or name.
+        let context = normalise(email);
+        let password = NewPassword::parse(password, "password", &[&context, display_name]);
         let email = Email::parse(email, "email");
         let name = DisplayName::parse(display_name, "display_name");
-        let context: Vec<&str> = context.iter().map(String::as_str).collect();
-        let password = NewPassword::parse(password, "password", &context);
         let (email, name, password) = match (email, name, password) {
             (Ok(e), Ok(n), Ok(p)) => (e, n, p),
             (e, n, p) => {

@@ -94,6 +94,11 @@ pub async fn create(
             "Not enough stock for {}.",
             field_of(product)
         ))),
+        Placed::NoLines => Err(ApiError::Validation(vec![FieldError::new(
+            "items",
+            "invalid_length",
+            "must have at least one line",
+        )])),
         Placed::MixedCurrency => Err(ApiError::Validation(vec![FieldError::new(
             "items",
             "mixed_currency",

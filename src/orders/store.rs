@@ -59,6 +59,8 @@ impl Owner<'_> {
 
 pub enum Placed {
     Order(Order),
+    /// Callers validate 1–50 lines first; the store still refuses an empty order.
+    NoLines,
     UnknownProduct(Uuid),
     OutOfStock(Uuid),
     MixedCurrency,
@@ -117,7 +119,10 @@ pub async fn place(db: &Db, user_id: Uuid, items: &[(Uuid, i32)]) -> Result<Plac
             priced[*index] = taken;
         }
         let priced: Vec<(String, String, i64, String)> = priced.into_iter().flatten().collect();
-        let currency = priced[0].3.clone();
+        let Some(currency) = priced.first().map(|line| line.3.clone()) else {
+            tx.rollback().await?;
+            return Ok(Placed::NoLines);
+        };
         if priced.iter().any(|line| line.3 != currency) {
             tx.rollback().await?;
             return Ok(Placed::MixedCurrency);

@@ -152,3 +152,48 @@ async fn a_login_flood_gets_503_not_a_pile_up() {
         "service recovers"
     );
 }
+
+on_both_backends!(weaker_hashes_are_upgraded_at_login);
+
+/// A hash made with weaker parameters (an older deployment) is replaced by
+/// one with the current parameters at the next successful login.
+async fn weaker_hashes_are_upgraded_at_login(app: TestApp) {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let user = app.register_and_login().await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8_192, 1, 1, None).unwrap(),
+    )
+    .hash_password(user.password.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    let db = app.db().await;
+    let id = uuid::Uuid::parse_str(&user.id).unwrap();
+    let stored = async || -> String {
+        rampart::on_db!(&db, pool => {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        })
+    };
+    rampart::on_db!(&db, pool => {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&weak)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(drop)
+            .unwrap()
+    });
+    assert!(stored().await.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"));
+    assert_eq!(app.login(&user.email, &user.password).await.status(), 200);
+    assert!(
+        stored()
+            .await
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
+    assert_eq!(app.login(&user.email, &user.password).await.status(), 200);
+}
