@@ -18,7 +18,9 @@ use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
 use crate::http::extract::ApiQuery;
 use crate::http::pagination::{PageQuery, Paged, TextKey, TimeId, page};
-use crate::openapi::problems::{Forbidden, Unauthorized};
+use crate::openapi::problems::{
+    BadRequest, Forbidden, TooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use crate::orders::routes::transition_response;
 use crate::orders::store::{self as orders, Owner};
 use crate::products::dto::{AdminProductDto, CreateProductRequest, UpdateProductRequest};
@@ -32,6 +34,8 @@ use crate::users::domain::Role;
         (status = 200, description = "A page of accounts", body = Paged<AdminUserDto>),
         Unauthorized,
         Forbidden,
+        BadRequest,
+        Unprocessable,
     )
 )]
 #[get("/users")]
@@ -73,6 +77,9 @@ pub async fn list_users(
         Forbidden,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Demoting or disabling yourself", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[patch("/users/{id}")]
@@ -122,6 +129,8 @@ pub async fn update_user(
         (status = 200, description = "A page of products", body = Paged<AdminProductDto>),
         Unauthorized,
         Forbidden,
+        BadRequest,
+        Unprocessable,
     )
 )]
 #[get("/products")]
@@ -150,6 +159,7 @@ pub async fn list_products(
         Unauthorized,
         Forbidden,
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
     )
 )]
 #[get("/products/{id}")]
@@ -175,6 +185,9 @@ pub async fn get_product(
         Forbidden,
         (status = 409, description = "Duplicate SKU", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[post("/products")]
@@ -206,6 +219,9 @@ pub async fn create_product(
         Forbidden,
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[patch("/products/{id}")]
@@ -229,6 +245,8 @@ pub async fn update_product(
         (status = 200, description = "A page of orders", body = Paged<AdminOrderDto>),
         Unauthorized,
         Forbidden,
+        BadRequest,
+        Unprocessable,
     )
 )]
 #[get("/orders")]
@@ -272,6 +290,9 @@ pub async fn list_orders(
         Forbidden,
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Illegal transition", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[patch("/orders/{id}")]
@@ -300,6 +321,8 @@ pub async fn update_order(
         (status = 200, description = "A page of audit events", body = Paged<AuditEventDto>),
         Unauthorized,
         Forbidden,
+        BadRequest,
+        Unprocessable,
     )
 )]
 #[get("/audit-events")]

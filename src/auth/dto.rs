@@ -9,12 +9,13 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     pub email: String,
     /// 15–128 characters; not guessable (zxcvbn score ≥ 3).
-    #[schema(value_type = String, format = Password, example = "correct horse battery staple")]
+    #[schema(value_type = String, format = Password, min_length = 15, max_length = 128,
+             example = "correct horse battery staple")]
     pub password: SecretString,
-    #[schema(example = "Ada Lovelace")]
+    #[schema(min_length = 1, max_length = 64, example = "Ada Lovelace")]
     pub display_name: String,
 }
 
@@ -39,7 +40,8 @@ pub struct RefreshRequest {
 pub struct PasswordChangeRequest {
     #[schema(value_type = String, format = Password)]
     pub current_password: SecretString,
-    #[schema(value_type = String, format = Password)]
+    /// 15–128 characters; not guessable (zxcvbn score ≥ 3).
+    #[schema(value_type = String, format = Password, min_length = 15, max_length = 128)]
     pub new_password: SecretString,
 }
 

@@ -75,6 +75,8 @@ pub async fn register(
         Unauthorized,
         TooManyRequests,
         Unavailable,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[post("/login")]
@@ -97,6 +99,9 @@ pub async fn login(
         (status = 200, description = "Rotated tokens", body = TokenPair),
         Unauthorized,
         TooManyRequests,
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[post("/refresh")]
@@ -174,6 +179,9 @@ pub async fn logout_all(
         Unauthorized,
         Forbidden,
         (status = 422, description = "The new password breaks the policy", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[post("/password")]
@@ -226,6 +234,7 @@ pub async fn sessions(
         (status = 204, description = "Session ended"),
         Unauthorized,
         (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
     )
 )]
 #[delete("/sessions/{id}")]

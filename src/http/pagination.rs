@@ -52,6 +52,8 @@ impl PageQuery {
     pub fn after<K: CursorKey>(&self) -> Result<Option<K>, ApiError> {
         self.cursor
             .as_deref()
+            // `?cursor=` (empty) means the first page, like no cursor at all.
+            .filter(|raw| !raw.is_empty())
             .map(|raw| {
                 URL_SAFE_NO_PAD
                     .decode(raw)

@@ -18,6 +18,7 @@ pub const MAX_QUANTITY: i64 = 100;
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderRequest {
     /// 1–50 lines, each product at most once.
+    #[schema(min_items = 1, max_items = 50)]
     pub items: Vec<OrderItemRequest>,
 }
 

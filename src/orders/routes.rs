@@ -11,7 +11,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::http::ApiJson;
 use crate::http::extract::ApiQuery;
 use crate::http::pagination::{PageQuery, Paged, TimeId, page};
-use crate::openapi::problems::{BadRequest, Unauthorized};
+use crate::openapi::problems::{BadRequest, TooLarge, Unauthorized, UnsupportedMediaType};
 
 /// The caller's orders, newest first.
 #[utoipa::path(
@@ -68,6 +68,8 @@ pub async fn list(
         Unauthorized,
         (status = 409, description = "Not enough stock", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad quantities or lines; unknown or inactive product; mixed currencies", body = Problem, content_type = "application/problem+json"),
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[post("")]
@@ -116,6 +118,7 @@ pub async fn create(
         (status = 200, description = "The order", body = OrderDto),
         Unauthorized,
         (status = 404, description = "Not found, or not yours (identical)", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
     )
 )]
 #[get("/{id}")]
@@ -140,6 +143,7 @@ pub async fn get_one(
         Unauthorized,
         (status = 404, description = "Not found, or not yours (identical)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order is not pending", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
     )
 )]
 #[post("/{id}/cancel")]

@@ -76,25 +76,32 @@ impl From<ProductRow> for AdminProductDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
-    #[schema(example = "RMP-MUG-02")]
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$", example = "RMP-MUG-02")]
     pub sku: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
-    #[schema(example = 1200)]
+    #[schema(minimum = 0, maximum = 10_000_000_000_i64, example = 1200)]
     pub price_cents: i64,
-    #[schema(example = "EUR")]
+    /// ISO 4217.
+    #[schema(pattern = r"^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
-    #[schema(example = 10)]
+    #[schema(minimum = 0, maximum = 1_000_000, example = 10)]
     pub stock: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProductRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
     pub price_cents: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub stock: Option<i64>,
     pub active: Option<bool>,
 }

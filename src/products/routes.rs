@@ -40,6 +40,7 @@ pub async fn list(db: web::Data<Db>, query: ApiQuery<PageQuery>) -> Result<HttpR
     responses(
         (status = 200, description = "The product", body = ProductDto),
         (status = 404, description = "No such active product", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
     )
 )]
 #[get("/{id}")]

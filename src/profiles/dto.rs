@@ -60,18 +60,19 @@ impl From<ProfileRow> for PublicProfileDto {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "Ada Lovelace")]
+    #[schema(value_type = String, min_length = 1, max_length = 64, example = "Ada Lovelace")]
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub bio: Option<Option<String>>,
-    /// `https` only; never fetched by the server.
+    /// `https` only, to a named host (no IP literal, `localhost` or credentials); never fetched.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "https://images.example.com/ada.png")]
+    #[schema(value_type = Option<String>, format = "uri", max_length = 2048,
+             example = "https://images.example.com/ada.png")]
     pub avatar_url: Option<Option<String>>,
     /// E.164, e.g. `+442071838750`.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, example = "+442071838750")]
+    #[schema(value_type = Option<String>, pattern = r"^\+[1-9][0-9]{1,14}$", example = "+442071838750")]
     pub phone: Option<Option<String>>,
 }
 

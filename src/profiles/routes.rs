@@ -7,7 +7,7 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
-use crate::openapi::problems::{BadRequest, Unauthorized};
+use crate::openapi::problems::{BadRequest, TooLarge, Unauthorized, UnsupportedMediaType};
 
 /// The caller's own profile.
 #[utoipa::path(
@@ -36,6 +36,8 @@ pub async fn my_profile(user: AuthUser, db: web::Data<Db>) -> Result<HttpRespons
         BadRequest,
         Unauthorized,
         (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[patch("/me/profile")]
@@ -61,6 +63,7 @@ pub async fn update_my_profile(
         (status = 200, description = "The public view", body = PublicProfileDto),
         Unauthorized,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        BadRequest,
     )
 )]
 #[get("/{id}/profile")]

@@ -8,7 +8,9 @@ use crate::auth::AuthUser;
 use crate::auth::service::AuthService;
 use crate::error::ApiError;
 use crate::http::ApiJson;
-use crate::openapi::problems::{Forbidden, Unauthorized};
+use crate::openapi::problems::{
+    BadRequest, Forbidden, TooLarge, Unauthorized, UnsupportedMediaType,
+};
 
 /// The caller's account.
 #[utoipa::path(
@@ -34,6 +36,9 @@ pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResp
         (status = 204, description = "Deleted"),
         Unauthorized,
         Forbidden,
+        BadRequest,
+        TooLarge,
+        UnsupportedMediaType,
     )
 )]
 #[delete("/me")]

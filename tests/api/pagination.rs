@@ -72,6 +72,17 @@ async fn walking_all_pages_returns_each_order_once_in_order(app: TestApp) {
         assert!(pages < 20, "pagination does not terminate");
     }
     assert_eq!(pages, 7, "250 orders in pages of 37");
+    // An empty cursor is the first page.
+    let empty_cursor: Value = app
+        .get_with("/api/v1/orders?limit=37&cursor=", &user.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        empty_cursor["items"][0]["id"].as_str(),
+        Some(seen[0].1.as_str())
+    );
     assert_eq!(seen.len(), 250);
     let unique: HashSet<&String> = seen.iter().map(|(_, id)| id).collect();
     assert_eq!(unique.len(), 250, "every order exactly once");
