@@ -61,6 +61,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Every request body is an object. serde would also fill a struct from an
+    // array (`[null, true]`), positionally; refuse that shape outright.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "The request body must be a JSON object.",
+            vec![],
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -173,6 +181,13 @@ mod tests {
             ("items[0].quantity".into(), "invalid_value".into())
         );
         assert_eq!(field_of("{}"), ("items".into(), "missing_field".into()));
+    }
+
+    #[test]
+    fn only_objects_are_accepted() {
+        assert!(parse::<Order>(br#"[[]]"#).is_err());
+        assert!(parse::<Order>(b"null").is_err());
+        assert!(parse::<Order>(br#"  {"items": []}"#).is_ok());
     }
 
     #[test]

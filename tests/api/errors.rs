@@ -66,6 +66,10 @@ async fn bodies_are_checked_before_any_work(app: TestApp) {
     assert_eq!(body["errors"][0]["field"], "is_admin");
     assert!(body["detail"].as_str().unwrap().contains("is_admin"));
 
+    // serde would fill a struct from an array, positionally: refused.
+    let array = send(json, r#"["a@b.co", "x", "y"]"#.into());
+    assert_problem(array.await.unwrap(), 400).await;
+
     assert_problem(send(Some("text/plain"), "{}".into()).await.unwrap(), 415).await;
     assert_problem(send(None, "{}".into()).await.unwrap(), 415).await;
     let oversized = format!("{{\"email\": \"{}\"}}", "a".repeat(70_000));
