@@ -95,9 +95,7 @@ async fn api_limit_covers_the_other_routes() {
         statuses.push(app.get("/health/live").await.status().as_u16());
     }
     assert!(statuses.contains(&429), "{statuses:?}");
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        5,
-        "{statuses:?}"
-    );
+    // The burst of 5, plus at most one token replenished if the loop took over a second.
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    assert!((5..=6).contains(&served), "{statuses:?}");
 }
