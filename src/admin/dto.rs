@@ -45,6 +45,7 @@ pub struct UserFilter {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "user", "disabled": true}))]
 pub struct UpdateUserRequest {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
@@ -76,6 +77,7 @@ pub struct AdminOrderFilter {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "paid"}))]
 pub struct UpdateOrderRequest {
     pub status: OrderStatus,
 }

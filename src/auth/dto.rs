@@ -31,7 +31,7 @@ pub struct LoginRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, example = "3kbz_lQKDXLjaBKyYcMzvHR9SncRkiv1E7NXQy9qUac")]
     pub refresh_token: SecretString,
 }
 

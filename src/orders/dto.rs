@@ -16,6 +16,9 @@ pub const MAX_QUANTITY: i64 = 100;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"items": [
+    {"product_id": "6f1c9a0e-5b1f-4d8e-9a57-0c8f3c7a9b21", "quantity": 2}
+]}))]
 pub struct CreateOrderRequest {
     /// 1–50 lines, each product at most once.
     #[schema(min_items = 1, max_items = 50)]

@@ -94,6 +94,7 @@ pub struct CreateProductRequest {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"price_cents": 1500, "stock": 40, "active": true}))]
 pub struct UpdateProductRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
