@@ -31,7 +31,13 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-const USER_COLUMNS: &str = "id, email, role, disabled, created_at, last_login_at";
+/// The selected columns, as a literal so that every query stays a `&'static str`
+/// (sqlx refuses SQL built at run time unless it is audited).
+macro_rules! user_columns {
+    () => {
+        "id, email, role, disabled, created_at, last_login_at"
+    };
+}
 
 /// `input` as a LIKE prefix pattern: its own `%`, `_` and `\\` match literally.
 pub fn like_prefix(input: &str) -> String {
@@ -55,7 +61,7 @@ pub async fn list_users(
     limit: i64,
 ) -> Result<Vec<AdminUserRow>, sqlx::Error> {
     on_db!(db, pool => {
-        let mut query = sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE TRUE"));
+        let mut query = sqlx::QueryBuilder::new(concat!("SELECT ", user_columns!(), " FROM users WHERE TRUE"));
         if let Some(prefix) = email_prefix {
             query.push(" AND email LIKE ").push_bind(like_prefix(prefix)).push(" ESCAPE '\\'");
         }
@@ -87,7 +93,7 @@ pub async fn update_user(
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
         let before: Option<AdminUserRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -95,10 +101,8 @@ pub async fn update_user(
             tx.rollback().await?;
             return Ok(None);
         };
-        let after: AdminUserRow = sqlx::query_as(&format!(
-            "UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled), updated_at = $4
-             WHERE id = $1 RETURNING {USER_COLUMNS}"
-        ))
+        let after: AdminUserRow = sqlx::query_as(concat!("UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled), updated_at = $4
+             WHERE id = $1 RETURNING ", user_columns!()))
         .bind(id)
         .bind(role.map(Role::as_str))
         .bind(disabled)
@@ -124,8 +128,8 @@ pub async fn get_user(
     _scope: &AdminScope,
     id: Uuid,
 ) -> Result<Option<AdminUserRow>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)
 }
 
 /// Audit events, newest first.

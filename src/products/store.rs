@@ -40,8 +40,13 @@ pub struct ProductChanges {
     pub active: Option<bool>,
 }
 
-const COLUMNS: &str =
-    "id, sku, name, description, price_cents, currency, stock, active, created_at, updated_at";
+/// The selected columns, as a literal so that every query stays a `&'static str`
+/// (sqlx refuses SQL built at run time unless it is audited).
+macro_rules! columns {
+    () => {
+        "id, sku, name, description, price_cents, currency, stock, active, created_at, updated_at"
+    };
+}
 
 /// One page ordered by SKU, after `after`; `include_inactive` only for admins.
 pub async fn list(
@@ -50,13 +55,15 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ProductRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM products
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM products
          WHERE ($1 OR active = TRUE) AND ($2 IS NULL OR sku > $2)
          ORDER BY sku LIMIT $3"
     );
     on_db!(db, pool => {
-        sqlx::query_as(&sql)
+        sqlx::query_as(sql)
             .bind(include_inactive)
             .bind(after)
             .bind(limit + 1)
@@ -70,9 +77,13 @@ pub async fn get(
     id: Uuid,
     include_inactive: bool,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM products WHERE id = $1 AND ($2 OR active = TRUE)");
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM products WHERE id = $1 AND ($2 OR active = TRUE)"
+    );
     on_db!(db, pool => {
-        sqlx::query_as(&sql)
+        sqlx::query_as(sql)
             .bind(id)
             .bind(include_inactive)
             .fetch_optional(pool)
@@ -82,12 +93,10 @@ pub async fn get(
 
 /// `Ok(None)` when the SKU is taken.
 pub async fn create(db: &Db, new: NewProduct) -> Result<Option<ProductRow>, sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO products (id, sku, name, description, price_cents, currency, stock, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8) RETURNING {COLUMNS}"
-    );
+    let sql = concat!("INSERT INTO products (id, sku, name, description, price_cents, currency, stock, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8) RETURNING ", columns!());
     let result = on_db!(db, pool => {
-        sqlx::query_as(&sql)
+        sqlx::query_as(sql)
             .bind(Uuid::new_v4())
             .bind(&new.sku)
             .bind(&new.name)
@@ -111,7 +120,7 @@ pub async fn update(
     id: Uuid,
     changes: ProductChanges,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
-    let sql = format!(
+    let sql = concat!(
         "UPDATE products SET
              name = COALESCE($2, name),
              description = COALESCE($3, description),
@@ -119,10 +128,11 @@ pub async fn update(
              stock = COALESCE($5, stock),
              active = COALESCE($6, active),
              updated_at = $7
-         WHERE id = $1 RETURNING {COLUMNS}"
+         WHERE id = $1 RETURNING ",
+        columns!()
     );
     on_db!(db, pool => {
-        sqlx::query_as(&sql)
+        sqlx::query_as(sql)
             .bind(id)
             .bind(changes.name.clone())
             .bind(changes.description.clone())

@@ -28,11 +28,17 @@ pub struct ProfileChanges {
     pub phone: Change<String>,
 }
 
-const COLUMNS: &str = "user_id, display_name, bio, avatar_url, phone, updated_at";
+/// The selected columns, as a literal so that every query stays a `&'static str`
+/// (sqlx refuses SQL built at run time unless it is audited).
+macro_rules! columns {
+    () => {
+        "user_id, display_name, bio, avatar_url, phone, updated_at"
+    };
+}
 
 pub async fn get(db: &Db, user_id: Uuid) -> Result<Option<ProfileRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM profiles WHERE user_id = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await)
+    let sql = concat!("SELECT ", columns!(), " FROM profiles WHERE user_id = $1");
+    on_db!(db, pool => sqlx::query_as(sql).bind(user_id).fetch_optional(pool).await)
 }
 
 /// Applies the changes to the owner's profile in one statement.
@@ -41,14 +47,15 @@ pub async fn update(
     user_id: Uuid,
     changes: ProfileChanges,
 ) -> Result<Option<ProfileRow>, sqlx::Error> {
-    let sql = format!(
+    let sql = concat!(
         "UPDATE profiles SET
              display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
              bio          = CASE WHEN $4 THEN $5 ELSE bio END,
              avatar_url   = CASE WHEN $6 THEN $7 ELSE avatar_url END,
              phone        = CASE WHEN $8 THEN $9 ELSE phone END,
              updated_at   = $10
-         WHERE user_id = $1 RETURNING {COLUMNS}"
+         WHERE user_id = $1 RETURNING ",
+        columns!()
     );
     let ProfileChanges {
         display_name,
@@ -57,7 +64,7 @@ pub async fn update(
         phone,
     } = changes;
     on_db!(db, pool => {
-        sqlx::query_as(&sql)
+        sqlx::query_as(sql)
             .bind(user_id)
             .bind(display_name.is_some())
             .bind(display_name.clone())

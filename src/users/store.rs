@@ -30,7 +30,13 @@ pub enum Created {
     EmailTaken,
 }
 
-const USER_COLUMNS: &str = "id, email, password_hash, role, disabled, created_at, last_login_at";
+/// The selected columns, as a literal so that every query stays a `&'static str`
+/// (sqlx refuses SQL built at run time unless it is audited).
+macro_rules! user_columns {
+    () => {
+        "id, email, password_hash, role, disabled, created_at, last_login_at"
+    };
+}
 
 /// Creates the account and its profile in one transaction.
 pub async fn create(db: &Db, new: NewUser<'_>) -> Result<Created, sqlx::Error> {
@@ -38,10 +44,8 @@ pub async fn create(db: &Db, new: NewUser<'_>) -> Result<Created, sqlx::Error> {
     let now = crate::db::now();
     let result = on_db!(db, pool => {
         let mut tx = pool.begin().await?;
-        let user: UserRow = sqlx::query_as(&format!(
-            "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {USER_COLUMNS}"
-        ))
+        let user: UserRow = sqlx::query_as(concat!("INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING ", user_columns!()))
         .bind(id)
         .bind(new.email)
         .bind(new.password_hash)
@@ -68,13 +72,13 @@ pub async fn create(db: &Db, new: NewUser<'_>) -> Result<Created, sqlx::Error> {
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+    let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1");
+    on_db!(db, pool => sqlx::query_as(sql).bind(email).fetch_optional(pool).await)
 }
 
 pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)
 }
 
 pub async fn display_name(db: &Db, id: Uuid) -> Result<Option<String>, sqlx::Error> {

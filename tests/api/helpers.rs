@@ -356,7 +356,8 @@ impl TestDatabase {
                 let mut admin = sqlx::PgConnection::connect(&admin_url)
                     .await
                     .expect("connect to TEST_POSTGRES_URL");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
+                // Audited: `name` is `rampart_test_` + a UUID in hex, made above.
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("create the test database");
@@ -382,9 +383,11 @@ impl Drop for TestDatabase {
                     .build()?;
                 runtime.block_on(async {
                     let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await?;
                     Ok::<_, anyhow::Error>(())
                 })
             })

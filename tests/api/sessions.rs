@@ -189,12 +189,20 @@ async fn sessions_are_capped_at_fifty(app: TestApp) {
 async fn lapsed_sessions_are_dead(app: TestApp) {
     let db = app.db().await;
     let past = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
-    for column in ["idle_expires_at", "expires_at"] {
+    for (column, sql) in [
+        (
+            "idle_expires_at",
+            "UPDATE sessions SET idle_expires_at = $1 WHERE user_id = $2",
+        ),
+        (
+            "expires_at",
+            "UPDATE sessions SET expires_at = $1 WHERE user_id = $2",
+        ),
+    ] {
         let user = app.register_and_login().await;
         let user_id = uuid::Uuid::parse_str(&user.id).unwrap();
-        let sql = format!("UPDATE sessions SET {column} = $1 WHERE user_id = $2");
         rampart::on_db!(&db, pool => {
-            sqlx::query(&sql).bind(past).bind(user_id).execute(pool).await.map(drop).unwrap()
+            sqlx::query(sql).bind(past).bind(user_id).execute(pool).await.map(drop).unwrap()
         });
         assert_eq!(
             app.refresh(&user.refresh_token).await.status(),
