@@ -166,7 +166,7 @@ fn report(label: &str, latencies: &[Duration]) {
 
 fn generate_key() -> String {
     use ed25519_dalek::pkcs8::EncodePrivateKey;
-    ed25519_dalek::SigningKey::generate(&mut argon2::password_hash::rand_core::OsRng)
+    ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng)
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .expect("key")
         .to_string()

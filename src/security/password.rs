@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -143,12 +143,12 @@ impl PasswordHasher {
     }
 }
 
+/// Hashes with a fresh 16-byte salt from the OS CSPRNG.
 fn hash_with(params: &Params, password: &SecretString) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     argon2
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
+        .hash_password(password.expose_secret().as_bytes())
+        .map(|hash: PasswordHash| hash.to_string())
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }
 

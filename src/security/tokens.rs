@@ -190,7 +190,7 @@ fn load_or_generate(path: &Path) -> anyhow::Result<SigningKey> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let key = SigningKey::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let pem = key
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .context("encoding the generated key")?;

@@ -158,16 +158,16 @@ on_both_backends!(weaker_hashes_are_upgraded_at_login);
 /// A hash made with weaker parameters (an older deployment) is replaced by
 /// one with the current parameters at the next successful login.
 async fn weaker_hashes_are_upgraded_at_login(app: TestApp) {
-    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    use argon2::password_hash::{PasswordHasher, phc::PasswordHash};
     let user = app.register_and_login().await;
     let weak = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
         argon2::Params::new(8_192, 1, 1, None).unwrap(),
     )
-    .hash_password(user.password.as_bytes(), &SaltString::generate(&mut OsRng))
-    .unwrap()
-    .to_string();
+    .hash_password(user.password.as_bytes())
+    .map(|hash: PasswordHash| hash.to_string())
+    .unwrap();
     let db = app.db().await;
     let id = uuid::Uuid::parse_str(&user.id).unwrap();
     let stored = async || -> String {
