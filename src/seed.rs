@@ -86,6 +86,7 @@ pub async fn run(
             );
         }
     }
+    db.after_bulk_load().await?;
     Ok(Seeded {
         user_ids,
         orders: written,

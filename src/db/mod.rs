@@ -52,6 +52,26 @@ impl Db {
         on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
     }
 
+    /// After a bulk load: refresh the planner's statistics and, on SQLite,
+    /// fold the write-ahead log back into the database file so that reads do
+    /// not have to search a log of millions of pages.
+    pub async fn after_bulk_load(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(pool)
+                    .await?;
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("ANALYZE users, orders, order_lines, products")
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
     }
