@@ -12,9 +12,10 @@
 //!    preflights never count against a rate limit).
 //! 5. `audit_rate_limited` — records 429s from the limiters below it.
 //! 6. `Governor` (API limit, per client IP) — the looser limit, on everything.
-//! 7. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit.
-//!    The body limit is enforced by `ApiJson`, query/path errors are mapped
-//!    to 400 by the extractor configs.
+//! 7. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit and
+//!    `/api/v1/admin/*` in one guarded by `require_admin`. The body limit is
+//!    enforced by `ApiJson`, query errors by `ApiQuery`, path errors by the
+//!    `PathConfig` error handler (all 400 problems naming the parameter).
 //!
 //! Client request and disconnect timeouts are set on the server, so a slow
 //! client cannot hold a worker.
