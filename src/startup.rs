@@ -15,7 +15,7 @@
 //! 7. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit and
 //!    `/api/v1/admin/*` in one guarded by `require_admin`. The body limit is
 //!    enforced by `ApiJson`, query errors by `ApiQuery`, path errors by the
-//!    `PathConfig` error handler (all 400 problems naming the parameter).
+//!    `PathConfig` error handler (400 problems; query errors name the parameter).
 //!
 //! Client request and disconnect timeouts are set on the server, so a slow
 //! client cannot hold a worker.
