@@ -307,10 +307,7 @@ pub async fn update_order(
     let id = id.into_inner();
     let outcome =
         orders::transition(&db, Owner::Anyone(&scope), id, to, to.legal_predecessors()).await?;
-    transition_response(outcome)?;
-    let order = orders::get(&db, Owner::Anyone(&scope), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let order = transition_response(outcome)?;
     Ok(HttpResponse::Ok().json(AdminOrderDto::from(order)))
 }
 

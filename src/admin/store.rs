@@ -112,7 +112,7 @@ pub async fn update_user(
         let demoted = before.role == "admin" && after.role != "admin";
         let newly_disabled = !before.disabled && after.disabled;
         if demoted || newly_disabled {
-            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            sqlx::query(crate::auth::store::REVOKE_ALL_SESSIONS)
                 .bind(id)
                 .bind(now)
                 .execute(&mut *tx)

@@ -12,6 +12,11 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::on_db;
 
+/// Ends every active session of user `$1` at time `$2`. Shared by logout-all,
+/// password change, and the admin's demotion/disabling (inside their transactions).
+pub const REVOKE_ALL_SESSIONS: &str =
+    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+
 /// A user has at most this many active sessions; a new login beyond it ends
 /// the least recently used one.
 pub const MAX_ACTIVE_SESSIONS: i64 = 50;
@@ -201,7 +206,7 @@ pub async fn revoke_session(
 
 pub async fn revoke_all(db: &Db, user_id: Uuid, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
     on_db!(db, pool => {
-        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        sqlx::query(REVOKE_ALL_SESSIONS)
             .bind(user_id)
             .bind(now)
             .execute(pool)
@@ -225,7 +230,7 @@ pub async fn change_password(
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        sqlx::query(REVOKE_ALL_SESSIONS)
             .bind(user_id)
             .bind(now)
             .execute(&mut *tx)

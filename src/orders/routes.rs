@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::dto::{CreateOrderRequest, OrderDto, OrderFilter};
 use super::state::OrderStatus;
-use super::store::{self, Owner, Placed, Transition};
+use super::store::{self, Order, Owner, Placed, Transition};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, FieldError, Problem};
@@ -161,13 +161,13 @@ pub async fn cancel(
         &[OrderStatus::Pending],
     )
     .await?;
-    transition_response(outcome).map(|order| HttpResponse::Ok().json(order))
+    transition_response(outcome).map(|order| HttpResponse::Ok().json(OrderDto::from(order)))
 }
 
-/// Maps a transition outcome to the DTO or the right problem.
-pub fn transition_response(outcome: Transition) -> Result<OrderDto, ApiError> {
+/// Maps a transition outcome to the moved order or the right problem.
+pub fn transition_response(outcome: Transition) -> Result<Order, ApiError> {
     match outcome {
-        Transition::Done(order) => Ok(OrderDto::from(order)),
+        Transition::Done(order) => Ok(order),
         Transition::NotFound => Err(ApiError::NotFound),
         Transition::Conflict(current) => Err(ApiError::Conflict(format!(
             "The order is {}; that transition is not allowed.",

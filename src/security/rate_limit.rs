@@ -76,16 +76,19 @@ pub async fn audit_rate_limited(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let ctx = crate::audit::AuditContext::of(req.request());
-    let audit = req
-        .app_data::<actix_web::web::Data<crate::audit::Audit>>()
-        .cloned();
-    let path = req.path().to_owned();
     let response = next.call(req).await?;
     let limited = response.status() == StatusCode::TOO_MANY_REQUESTS
         && response.headers().contains_key("x-ratelimit-after");
-    if limited && let Some(audit) = audit {
-        audit.record_rate_limited(&ctx, &path).await;
+    // Only a limited request pays for building the audit context.
+    if limited
+        && let Some(audit) = response
+            .request()
+            .app_data::<actix_web::web::Data<crate::audit::Audit>>()
+    {
+        let ctx = crate::audit::AuditContext::of(response.request());
+        audit
+            .record_rate_limited(&ctx, response.request().path())
+            .await;
     }
     Ok(response)
 }

@@ -78,11 +78,11 @@ async fn bodies_are_checked_before_any_work(app: TestApp) {
     // Query and path parse errors are 400 problems too.
     let user = app.register_and_login().await;
     let bad_path = app
-        .client
-        .delete(app.url("/api/v1/auth/sessions/12345"))
-        .bearer_auth(&user.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::DELETE,
+            "/api/v1/auth/sessions/12345",
+            &user.access_token,
+        )
+        .await;
     assert_problem(bad_path, 400).await;
 }

@@ -178,6 +178,21 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// A bodiless request with a bearer token (`POST …/cancel`, `DELETE …`).
+    pub async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
         let body = serde_json::json!({
             "email": email, "password": password, "display_name": "Test User"

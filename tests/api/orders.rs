@@ -192,12 +192,12 @@ async fn cancel_restores_stock_once(app: TestApp) {
     assert_eq!(app.stock_of(&admin, &product).await, 2);
 
     let cancelled = app
-        .client
-        .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-        .bearer_auth(&user.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{id}/cancel"),
+            &user.access_token,
+        )
+        .await;
     assert_eq!(cancelled.status(), 200);
     assert_eq!(
         cancelled.json::<Value>().await.unwrap()["status"],
@@ -206,12 +206,12 @@ async fn cancel_restores_stock_once(app: TestApp) {
     assert_eq!(app.stock_of(&admin, &product).await, 5);
 
     let again = app
-        .client
-        .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-        .bearer_auth(&user.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{id}/cancel"),
+            &user.access_token,
+        )
+        .await;
     assert_problem(again, 409).await;
     assert_eq!(
         app.stock_of(&admin, &product).await,
@@ -262,12 +262,12 @@ async fn foreign_orders_read_as_missing(app: TestApp) {
     );
 
     let cancel = app
-        .client
-        .post(app.url(&format!("/api/v1/orders/{id}/cancel")))
-        .bearer_auth(&bob.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{id}/cancel"),
+            &bob.access_token,
+        )
+        .await;
     assert_eq!(strip(assert_problem(cancel, 404).await), missing);
 
     for query in [

@@ -81,20 +81,20 @@ async fn sessions_can_be_listed_and_revoked(app: TestApp) {
     // Another user cannot revoke it: a foreign id reads as missing.
     let stranger = app.register_and_login().await;
     let foreign = app
-        .client
-        .delete(app.url(&format!("/api/v1/auth/sessions/{other_id}")))
-        .bearer_auth(&stranger.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/auth/sessions/{other_id}"),
+            &stranger.access_token,
+        )
+        .await;
     let foreign_body = assert_problem(foreign, 404).await;
     let random = app
-        .client
-        .delete(app.url(&format!("/api/v1/auth/sessions/{}", uuid::Uuid::new_v4())))
-        .bearer_auth(&stranger.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/auth/sessions/{}", uuid::Uuid::new_v4()),
+            &stranger.access_token,
+        )
+        .await;
     let random_body = assert_problem(random, 404).await;
     assert_eq!(foreign_body["detail"], random_body["detail"]);
     assert_eq!(
@@ -105,12 +105,12 @@ async fn sessions_can_be_listed_and_revoked(app: TestApp) {
     );
 
     let revoke = app
-        .client
-        .delete(app.url(&format!("/api/v1/auth/sessions/{other_id}")))
-        .bearer_auth(&user.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/auth/sessions/{other_id}"),
+            &user.access_token,
+        )
+        .await;
     assert_eq!(revoke.status(), 204);
     assert_eq!(
         app.get_with("/api/v1/users/me", &other_device.access_token)
@@ -127,12 +127,12 @@ async fn sessions_can_be_listed_and_revoked(app: TestApp) {
     );
 
     let bad_id = app
-        .client
-        .delete(app.url("/api/v1/auth/sessions/not-a-uuid"))
-        .bearer_auth(&user.access_token)
-        .send()
-        .await
-        .unwrap();
+        .send_with(
+            reqwest::Method::DELETE,
+            "/api/v1/auth/sessions/not-a-uuid",
+            &user.access_token,
+        )
+        .await;
     assert_problem(bad_id, 400).await;
 }
 
