@@ -87,6 +87,8 @@ impl Default for RateLimitSettings {
 /// The floor for Argon2id (OWASP): m = 19456 KiB, t = 2, p = 1.
 pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
 pub const ARGON2_MIN_ITERATIONS: u32 = 2;
+/// `PASSWORD_HASH_CONCURRENCY` may not exceed this many hashing threads per CPU.
+pub const MAX_HASH_THREADS_PER_CPU: usize = 4;
 /// Access tokens never live longer than an hour.
 pub const ACCESS_TOKEN_TTL_CAP_SECS: u64 = 3_600;
 
@@ -306,7 +308,19 @@ fn auth_settings(
         ));
     }
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    let password_hash_concurrency = parse(get, "PASSWORD_HASH_CONCURRENCY", cpus)?;
+    let password_hash_concurrency = positive(
+        parse(get, "PASSWORD_HASH_CONCURRENCY", cpus)?,
+        "PASSWORD_HASH_CONCURRENCY",
+    )?;
+    // Each hashing thread keeps ~19 MiB for good; more threads than the CPUs
+    // can run only add memory and queueing, never throughput.
+    let max_hash_threads = MAX_HASH_THREADS_PER_CPU * cpus;
+    if password_hash_concurrency > max_hash_threads {
+        return Err(invalid(
+            "PASSWORD_HASH_CONCURRENCY",
+            format!("must be at most {max_hash_threads} ({MAX_HASH_THREADS_PER_CPU} per CPU)"),
+        ));
+    }
     Ok(AuthSettings {
         signing_key,
         previous_public_keys: get("JWT_PREVIOUS_PUBLIC_KEYS"),
@@ -317,10 +331,7 @@ fn auth_settings(
         refresh_absolute_ttl: Duration::from_secs(absolute_secs),
         argon2_memory_kib,
         argon2_iterations,
-        password_hash_concurrency: positive(
-            password_hash_concurrency,
-            "PASSWORD_HASH_CONCURRENCY",
-        )?,
+        password_hash_concurrency,
     })
 }
 

@@ -32,6 +32,8 @@ pub enum AuditKind {
     LoggedOutAll,
     SessionRevoked,
     PasswordChanged,
+    /// A wrong current password on password change or account deletion.
+    ReauthFailed,
     AccountDeleted,
     AccessDenied,
     RateLimited,
@@ -53,6 +55,7 @@ impl AuditKind {
             Self::LoggedOutAll => "logged_out_all",
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
+            Self::ReauthFailed => "reauth_failed",
             Self::AccountDeleted => "account_deleted",
             Self::AccessDenied => "access_denied",
             Self::RateLimited => "rate_limited",
@@ -66,9 +69,11 @@ impl AuditKind {
     pub fn severity(self) -> &'static str {
         match self {
             Self::RefreshTokenReused => "high",
-            Self::LoginThrottled | Self::AccessDenied | Self::RateLimited | Self::LoginFailed => {
-                "medium"
-            }
+            Self::LoginThrottled
+            | Self::AccessDenied
+            | Self::RateLimited
+            | Self::LoginFailed
+            | Self::ReauthFailed => "medium",
             _ => "info",
         }
     }

@@ -76,7 +76,13 @@ impl AuthService {
     ) -> Result<UserRow, ApiError> {
         // The password may not be built from the account's own e-mail or name.
         let context = normalise(email);
-        let password = NewPassword::parse(password, "password", &[&context, display_name]);
+        let password = NewPassword::parse(
+            &self.hasher,
+            password,
+            "password",
+            &[&context, display_name],
+        )
+        .await?;
         let email = Email::parse(email, "email");
         let name = DisplayName::parse(display_name, "display_name");
         let (email, name, password) = match (email, name, password) {
@@ -120,20 +126,7 @@ impl AuthService {
         let email = normalise(email);
         let key = throttle::key(&email);
         let now = crate::db::now();
-        if let Some(wait) = throttle::locked_for(&self.db, &key, now).await? {
-            // Locked: the password is not checked and the attempt does not count.
-            self.audit
-                .record(
-                    ctx,
-                    AuditKind::LoginThrottled,
-                    None,
-                    json!({ "retry_after": wait }),
-                )
-                .await;
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: wait,
-            });
-        }
+        self.reserve_attempt(ctx, &key, None, now).await?;
         let too_long = password.expose_secret().chars().count() > password_policy::MAX_CHARS;
         let user = if too_long || email.len() > 254 {
             None
@@ -151,7 +144,7 @@ impl AuthService {
         let user = match user {
             Some(user) if verified.matches && !too_long && !user.disabled => user,
             other => {
-                throttle::record_failure(&self.db, &key, now).await?;
+                // Already counted by `reserve_attempt`.
                 let user_id = other.map(|u| u.id);
                 self.audit
                     .record(ctx, AuditKind::LoginFailed, user_id, json!({}))
@@ -268,28 +261,74 @@ impl AuthService {
         })
     }
 
-    /// Checks the account password (for password change and deletion): 403 when wrong.
+    /// Counts a password attempt on the per-account throttle before the
+    /// password is checked; a locked account answers 429 (audited) and the
+    /// password is not checked at all.
+    async fn reserve_attempt(
+        &self,
+        ctx: &AuditContext,
+        key: &[u8],
+        user_id: Option<Uuid>,
+        now: OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        match throttle::reserve(&self.db, key, now).await? {
+            throttle::Attempt::Allowed => Ok(()),
+            throttle::Attempt::Locked(wait) => {
+                self.audit
+                    .record(
+                        ctx,
+                        AuditKind::LoginThrottled,
+                        user_id,
+                        json!({ "retry_after": wait }),
+                    )
+                    .await;
+                Err(ApiError::TooManyRequests {
+                    retry_after_secs: wait,
+                })
+            }
+        }
+    }
+
+    /// Re-authentication for password change and account deletion: the same
+    /// per-account throttle as login (a stolen access token must not become
+    /// an unlimited password oracle), audited as `reauth_failed`, 403 when wrong.
     pub async fn confirm_password(
         &self,
+        ctx: &AuditContext,
         user_id: Uuid,
         password: SecretString,
     ) -> Result<UserRow, ApiError> {
-        let user = users::find_by_id(&self.db, user_id)
-            .await?
-            .ok_or(ApiError::Unauthorized {
-                detail: "The account no longer exists.",
-                invalid_token: true,
-            })?;
+        let user = self.account(user_id).await?;
+        let key = throttle::key(&user.email);
+        let now = crate::db::now();
+        self.reserve_attempt(ctx, &key, Some(user_id), now).await?;
         let verified = self
             .hasher
             .verify(password, Some(user.password_hash.clone()))
             .await?;
         if !verified.matches {
+            self.audit
+                .record(ctx, AuditKind::ReauthFailed, Some(user_id), json!({}))
+                .await;
             return Err(ApiError::Forbidden("The password is incorrect."));
         }
+        throttle::reset(&self.db, &key).await?;
         Ok(user)
     }
 
+    async fn account(&self, user_id: Uuid) -> Result<UserRow, ApiError> {
+        users::find_by_id(&self.db, user_id)
+            .await?
+            .ok_or(ApiError::Unauthorized {
+                detail: "The account no longer exists.",
+                invalid_token: true,
+            })
+    }
+
+    /// Order of checks: body shape (400) → new password policy (422) →
+    /// throttle (429) → current password (403) → change. The policy comes
+    /// before the password check, so a 422 says nothing about whether the
+    /// current password was right.
     pub async fn change_password(
         &self,
         ctx: &AuditContext,
@@ -297,12 +336,15 @@ impl AuthService {
         current: SecretString,
         new: SecretString,
     ) -> Result<(), ApiError> {
-        let user = self.confirm_password(user_id, current).await?;
+        let user = self.account(user_id).await?;
         let display_name = users::display_name(&self.db, user_id)
             .await?
             .unwrap_or_default();
-        let new = NewPassword::parse(new, "new_password", &[&user.email, &display_name])
+        let context = [user.email.as_str(), display_name.as_str()];
+        let new = NewPassword::parse(&self.hasher, new, "new_password", &context)
+            .await?
             .map_err(|e| ApiError::Validation(vec![e]))?;
+        self.confirm_password(ctx, user_id, current).await?;
         let hash = self.hasher.hash(new.into_secret()).await?;
         store::change_password(&self.db, user_id, &hash, crate::db::now()).await?;
         self.audit

@@ -2,6 +2,7 @@
 
 pub mod client_ip;
 pub mod cors;
+pub mod hash_pool;
 pub mod headers;
 pub mod password;
 pub mod password_policy;

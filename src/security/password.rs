@@ -1,35 +1,23 @@
 //! Password hashing: Argon2id with a unique salt, stored as a PHC string.
 //!
-//! Stops offline cracking of a stolen database. Hashing runs on the blocking
-//! pool under a semaphore sized from the CPU count, with a bounded queue: a
-//! login flood can neither starve the async workers nor allocate unbounded
-//! memory (each job takes ~19 MiB); beyond the bound callers get 503.
+//! Stops offline cracking of a stolen database. Every hash and verification
+//! runs on the fixed hashing threads of [`HashPool`] (bounded queue, 503 beyond
+//! it), each reusing its own preallocated Argon2 memory: a login flood can
+//! neither starve the async workers nor grow memory past `threads × ~19 MiB`.
 //! Unknown accounts are verified against a dummy hash so that timing does not
 //! reveal which e-mails exist.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
+use super::hash_pool::{HashPool, Memory};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
 
-/// How many jobs may wait for a permit, per permit, before new ones get 503.
-const QUEUE_PER_PERMIT: usize = 8;
-/// The longest a job waits for a permit before it gets 503.
-const MAX_WAIT: Duration = Duration::from_secs(5);
-
 pub struct PasswordHasher {
     params: Params,
-    permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    max_waiting: usize,
+    pool: HashPool,
     /// Verified against when the account does not exist (equal work).
     dummy_hash: String,
 }
@@ -50,27 +38,33 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
+        let threads = settings.password_hash_concurrency;
+        let pool = HashPool::new(threads, params.block_count())?;
         let dummy_password = SecretString::from(uuid::Uuid::new_v4().to_string());
-        let dummy_hash = hash_with(&params, &dummy_password)?;
-        let concurrency = settings.password_hash_concurrency;
+        let mut memory = Memory::unpooled(params.block_count());
+        let dummy_hash = hash_with(&params, &dummy_password, &mut memory)?;
         tracing::info!(
-            concurrency,
+            concurrency = threads,
             memory_kib = settings.argon2_memory_kib,
             iterations = settings.argon2_iterations,
             "password hashing ready"
         );
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(concurrency)),
-            waiting: AtomicUsize::new(0),
-            max_waiting: concurrency * QUEUE_PER_PERMIT,
+            pool,
             dummy_hash,
         })
     }
 
+    /// The hashing threads, for other CPU-heavy password work (strength scoring).
+    pub fn pool(&self) -> &HashPool {
+        &self.pool
+    }
+
     pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
         let params = self.params.clone();
-        self.run(move || hash_with(&params, &password))
+        self.pool
+            .run(move |memory| hash_with(&params, &password, memory))
             .await?
             .map_err(ApiError::Internal)
     }
@@ -86,70 +80,89 @@ impl PasswordHasher {
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let current = self.params.clone();
         let verified = self
-            .run(move || {
-                let Ok(parsed) = PasswordHash::new(&hash) else {
-                    return Verified {
-                        matches: false,
-                        needs_rehash: false,
-                    };
-                };
-                let matches = Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok();
-                let needs_rehash = parsed.algorithm != argon2::ARGON2ID_IDENT
-                    || Params::try_from(&parsed).map_or(true, |p| {
-                        p.m_cost() < current.m_cost()
-                            || p.t_cost() < current.t_cost()
-                            || p.p_cost() != current.p_cost()
-                    });
-                Verified {
-                    matches,
-                    needs_rehash,
-                }
-            })
+            .pool
+            .run(move |memory| verify_with(&current, &password, &hash, memory))
             .await?;
         Ok(Verified {
             matches: verified.matches && account_exists,
             needs_rehash: verified.needs_rehash,
         })
     }
-
-    /// Runs `job` on the blocking pool once a permit is free; refuses with 503
-    /// when too many jobs are already waiting or the wait is too long.
-    async fn run<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let busy = || ApiError::Unavailable {
-            retry_after_secs: 1,
-        };
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            tracing::warn!("password hashing queue full; answering 503");
-            return Err(busy());
-        }
-        let permit = tokio::time::timeout(MAX_WAIT, self.permits.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let permit = match permit {
-            Ok(Ok(permit)) => permit,
-            _ => return Err(busy()),
-        };
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            job()
-        })
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("hashing task failed")))
-    }
 }
 
-/// Hashes with a fresh 16-byte salt from the OS CSPRNG.
-fn hash_with(params: &Params, password: &SecretString) -> anyhow::Result<String> {
+/// Hashes with a fresh 16-byte salt from the OS CSPRNG, in `memory`.
+fn hash_with(
+    params: &Params,
+    password: &SecretString,
+    memory: &mut Memory,
+) -> anyhow::Result<String> {
+    let salt = Salt::generate();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     argon2
-        .hash_password(password.expose_secret().as_bytes())
-        .map(|hash: PasswordHash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+        .hash_password_into_with_memory(
+            password.expose_secret().as_bytes(),
+            &salt,
+            &mut out,
+            memory.blocks(params.block_count()),
+        )
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)
+            .map_err(|e| anyhow::anyhow!("encoding the parameters failed: {e}"))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("bad output: {e}"))?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Recomputes the stored hash's output with its own parameters and salt, in
+/// `memory`, and compares in constant time (`Output`'s `PartialEq`).
+fn verify_with(
+    current: &Params,
+    password: &SecretString,
+    stored: &str,
+    memory: &mut Memory,
+) -> Verified {
+    let refused = Verified {
+        matches: false,
+        needs_rehash: false,
+    };
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return refused;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(parsed.algorithm.as_str()),
+        Params::try_from(&parsed),
+        parsed.salt.as_ref(),
+        parsed.hash.as_ref(),
+    ) else {
+        return refused;
+    };
+    let version = parsed
+        .version
+        .and_then(|v| Version::try_from(v).ok())
+        .unwrap_or_default();
+    let mut out = vec![0u8; expected.len()];
+    let matches = Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(
+            password.expose_secret().as_bytes(),
+            salt,
+            &mut out,
+            memory.blocks(params.block_count()),
+        )
+        .is_ok()
+        && Output::new(&out).is_ok_and(|computed| computed == *expected);
+    let needs_rehash = algorithm != Algorithm::Argon2id
+        || params.m_cost() < current.m_cost()
+        || params.t_cost() < current.t_cost()
+        || params.p_cost() != current.p_cost();
+    Verified {
+        matches,
+        needs_rehash,
+    }
 }
 
 #[cfg(test)]
@@ -188,10 +201,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn hashes_from_the_stock_argon2_api_still_verify() {
+        use argon2::password_hash::PasswordHasher as _;
+        let password = SecretString::from("correct horse battery staple");
+        let stock: PasswordHash = Argon2::default()
+            .hash_password(password.expose_secret().as_bytes())
+            .unwrap();
+        let verified = hasher()
+            .verify(password, Some(stock.to_string()))
+            .await
+            .unwrap();
+        assert!(verified.matches);
+        // A hash with more memory than the threads keep is verified too.
+        let big = Params::new(32768, 2, 1, None).unwrap();
+        let password = SecretString::from("correct horse battery staple");
+        let hash = hash_with(&big, &password, &mut Memory::unpooled(32768)).unwrap();
+        assert!(hasher().verify(password, Some(hash)).await.unwrap().matches);
+    }
+
+    #[tokio::test]
     async fn weaker_hashes_need_rehash() {
         let weak = Params::new(8192, 1, 1, None).unwrap();
         let password = SecretString::from("correct horse battery staple");
-        let hash = hash_with(&weak, &password).unwrap();
+        let hash = hash_with(&weak, &password, &mut Memory::unpooled(8192)).unwrap();
         let verified = hasher().verify(password, Some(hash)).await.unwrap();
         assert!(verified.matches && verified.needs_rehash);
     }

@@ -48,7 +48,9 @@ pub async fn delete_me(
     ctx: AuditContext,
     body: ApiJson<DeleteAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.confirm_password(user.user_id, body.0.password).await?;
+    // Throttled and audited like a login (see `AuthService::confirm_password`).
+    auth.confirm_password(&ctx, user.user_id, body.0.password)
+        .await?;
     store::delete(&auth.db, user.user_id).await?;
     auth.audit
         .record(

@@ -22,6 +22,7 @@ mod passwords;
 mod products;
 mod profiles;
 mod rate_limits;
+mod reauth;
 mod request_id;
 mod seed;
 mod sessions;

@@ -4,7 +4,8 @@ use crate::helpers::{GOOD_PASSWORD, TestApp, assert_problem};
 
 on_both_backends!(
     locks_after_five_failures_and_doubles,
-    unknown_emails_are_throttled_too
+    unknown_emails_are_throttled_too,
+    concurrent_guesses_cannot_pass_the_lock
 );
 
 fn retry_after(response: &reqwest::Response) -> u64 {
@@ -86,4 +87,21 @@ async fn unknown_emails_are_throttled_too(app: TestApp) {
     // Other accounts are unaffected.
     let user = app.register_and_login().await;
     assert_eq!(app.login(&user.email, &user.password).await.status(), 200);
+}
+
+/// 40 wrong guesses at once: each attempt is counted before its password is
+/// checked, so exactly 5 are checked (401) and the rest find the lock (429).
+async fn concurrent_guesses_cannot_pass_the_lock(app: TestApp) {
+    let user = app.register_and_login().await;
+    let guesses: Vec<String> = (0..40).map(|i| format!("wrong guess number {i}")).collect();
+    let responses =
+        futures_util::future::join_all(guesses.iter().map(|g| app.login(&user.email, g))).await;
+    let checked = responses.iter().filter(|r| r.status() == 401).count();
+    let locked = responses.iter().filter(|r| r.status() == 429).count();
+    assert_eq!(checked, 5, "passwords checked: {checked}, locked: {locked}");
+    assert_eq!(checked + locked, 40);
+    // The right password is not checked while the lock lasts.
+    let late = app.login(&user.email, GOOD_PASSWORD).await;
+    assert!(retry_after(&late) > 0);
+    assert_problem(late, 429).await;
 }
