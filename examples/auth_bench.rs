@@ -2,6 +2,11 @@
 //! bound, and the latency of `GET /api/v1/users/me` during a login flood.
 //!
 //!     cargo run --release --example auth_bench [-- SECONDS CONCURRENCY]
+//!     cargo run --release --example auth_bench -- memory [LOGINS CONCURRENCY]
+//!
+//! The `memory` mode floods LOGINS logins (default 2000) at CONCURRENCY
+//! (default 16) and reports the process's peak and final resident memory
+//! against the bound `hashing threads × Argon2 block + base`.
 //!
 //! It starts the real server in-process on 127.0.0.1 over a temporary SQLite
 //! database (or `DATABASE_URL` if set), so only loopback traffic is generated,
@@ -20,7 +25,13 @@ const PASSWORD: &str = "benchmark passphrase marble kettle";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("memory") {
+        args.next();
+        let logins = args.next().and_then(|a| a.parse().ok()).unwrap_or(2000);
+        let concurrency = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
+        return memory(logins, concurrency).await;
+    }
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
@@ -44,32 +55,15 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // 2. The server, in-process, with rate limits out of the way.
-    let dir = tempfile::tempdir()?;
-    let database_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.path().display()));
-    let key_file = dir.path().join("key.pem");
-    let vars = [
-        ("APP_ENV", "test".to_owned()),
-        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", database_url),
-        ("JWT_PRIVATE_KEY_FILE", key_file.display().to_string()),
-        ("RATE_LIMIT_AUTH_PER_MINUTE", "100000000".to_owned()),
-        ("RATE_LIMIT_AUTH_BURST", "100000000".to_owned()),
-        ("RATE_LIMIT_API_PER_SECOND", "100000000".to_owned()),
-        ("RATE_LIMIT_API_BURST", "100000000".to_owned()),
-    ];
-    std::fs::write(&key_file, generate_key())?;
-    let settings = Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })?;
-    let app = Application::build(settings).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let (_dir, base) = start_server().await?;
     let client = reqwest::Client::new();
 
-    let flooder = register(&client, &base, "flood@example.com").await?;
+    // One account per flooding client: concurrent logins of one account
+    // would (rightly) meet its throttle, which counts attempts up front.
+    let mut flooders = Vec::new();
+    for n in 0..concurrency {
+        flooders.push(register(&client, &base, &format!("flood-{n}@example.com")).await?);
+    }
     let reader = register(&client, &base, "reader@example.com").await?;
     let token = login(&client, &base, &reader).await?.1;
 
@@ -77,8 +71,8 @@ async fn main() -> anyhow::Result<()> {
     let quiet = me_latencies(&client, &base, &token, Duration::from_secs(seconds.min(3))).await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut flood = Vec::new();
-    for _ in 0..concurrency {
-        let (client, base, email) = (client.clone(), base.clone(), flooder.clone());
+    for email in flooders {
+        let (client, base) = (client.clone(), base.clone());
         flood.push(tokio::spawn(async move {
             let (mut ok, mut busy, mut other) = (0u64, 0u64, 0u64);
             while Instant::now() < deadline {
@@ -109,12 +103,94 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn generate_key() -> String {
-    use ed25519_dalek::pkcs8::EncodePrivateKey;
-    ed25519_dalek::SigningKey::generate(&mut OsRng)
-        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-        .expect("key")
-        .to_string()
+/// Starts the real server in-process over a temporary SQLite database (or
+/// `DATABASE_URL`), with rate limits out of the way; returns its base URL.
+async fn start_server() -> anyhow::Result<(tempfile::TempDir, String)> {
+    let dir = tempfile::tempdir()?;
+    let database_url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.path().display()));
+    let key_file = dir.path().join("key.pem");
+    let vars = [
+        ("APP_ENV", "test".to_owned()),
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL", database_url),
+        ("JWT_PRIVATE_KEY_FILE", key_file.display().to_string()),
+        ("RATE_LIMIT_AUTH_PER_MINUTE", "100000000".to_owned()),
+        ("RATE_LIMIT_AUTH_BURST", "100000000".to_owned()),
+        ("RATE_LIMIT_API_PER_SECOND", "100000000".to_owned()),
+        ("RATE_LIMIT_API_BURST", "100000000".to_owned()),
+    ];
+    let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    std::fs::write(
+        &key_file,
+        rampart::security::tokens::pkcs8_v1_pem(&key)?.as_bytes(),
+    )?;
+    let settings = Settings::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })?;
+    let app = Application::build(settings).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Ok((dir, base))
+}
+
+/// `VmHWM` (peak) and `VmRSS` (now) of this process, in MiB.
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map_or(f64::NAN, |kib| kib / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// The memory mode: a login flood, then peak and final RSS.
+async fn memory(logins: usize, concurrency: usize) -> anyhow::Result<()> {
+    let (_dir, base) = start_server().await?;
+    let client = reqwest::Client::new();
+    let mut accounts = Vec::new();
+    for n in 0..concurrency {
+        accounts.push(register(&client, &base, &format!("mem-{n}@example.com")).await?);
+    }
+    let (_, before) = rss_mib();
+    let per_client = logins / concurrency;
+    let started = Instant::now();
+    let mut flood = Vec::new();
+    for email in accounts {
+        let (client, base) = (client.clone(), base.clone());
+        flood.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            for _ in 0..per_client {
+                if matches!(login(&client, &base, &email).await, Ok((200, _))) {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for task in flood {
+        ok += task.await?;
+    }
+    let took = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (peak, now) = rss_mib();
+    let threads = std::env::var("PASSWORD_HASH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    println!(
+        "{ok} of {} logins at {concurrency} concurrent in {took:.1} s; RSS before {before:.1} MiB, \
+         peak {peak:.1} MiB, final {now:.1} MiB; bound {threads} hashing threads x 19 MiB + base",
+        per_client * concurrency
+    );
+    Ok(())
 }
 
 async fn register(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {

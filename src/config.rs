@@ -106,6 +106,10 @@ pub struct Settings {
     pub client_request_timeout: Duration,
     /// Time a client has to acknowledge the close of a connection.
     pub client_disconnect_timeout: Duration,
+    /// Time a client has to send a whole request body (slow-body defence).
+    pub body_read_timeout: Duration,
+    /// Requests one client address may have in progress at once.
+    pub max_requests_per_client: usize,
     pub auth: AuthSettings,
     pub rate_limits: RateLimitSettings,
 }
@@ -219,6 +223,14 @@ impl Settings {
                 "CLIENT_DISCONNECT_TIMEOUT_MS",
                 1_000,
             )?),
+            body_read_timeout: Duration::from_millis(positive(
+                parse(&get, "BODY_READ_TIMEOUT_MS", 10_000)?,
+                "BODY_READ_TIMEOUT_MS",
+            )?),
+            max_requests_per_client: positive(
+                parse(&get, "MAX_REQUESTS_PER_CLIENT", 64)?,
+                "MAX_REQUESTS_PER_CLIENT",
+            )?,
             auth,
             rate_limits,
         };

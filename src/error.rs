@@ -128,6 +128,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 408: the request body did not arrive within the read deadline.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// 429: throttled; retry after the given number of seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
@@ -180,6 +183,11 @@ impl ApiError {
                 "unsupported-media-type",
                 "Request bodies must be application/json.",
             ),
+            Self::RequestTimeout => Problem::new(
+                status,
+                "request-timeout",
+                "The request body did not arrive in time.",
+            ),
             Self::TooManyRequests { .. } => Problem::new(
                 status,
                 "too-many-requests",
@@ -207,6 +215,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,6 +240,10 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::RequestTimeout => {
+                // The rest of the body may still be trickling in: hang up.
+                builder.force_close();
             }
             Self::Unavailable { retry_after_secs } => {
                 tracing::warn!("dependency unavailable; answering 503");

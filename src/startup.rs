@@ -8,17 +8,20 @@
 //! 2. `TracingLogger` — one span per request with that id.
 //! 3. `security_headers` — on every response, including errors from the
 //!    layers inside it (CORS rejections, 404s, 413s).
-//! 4. `Cors` — answers preflights before any routing or handler work (so
+//! 4. `limit_in_flight` — at most `MAX_REQUESTS_PER_CLIENT` requests in
+//!    progress per client address (slow-request floods); 429 beyond.
+//! 5. `Cors` — answers preflights before any routing or handler work (so
 //!    preflights never count against a rate limit).
-//! 5. `audit_rate_limited` — records 429s from the limiters below it.
-//! 6. `Governor` (API limit, per client IP) — the looser limit, on everything.
-//! 7. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit and
+//! 6. `audit_rate_limited` — records 429s from the limiters below it.
+//! 7. `Governor` (API limit, per client IP) — the looser limit, on everything.
+//! 8. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit and
 //!    `/api/v1/admin/*` in one guarded by `require_admin`. The body limit is
 //!    enforced by `ApiJson`, query errors by `ApiQuery`, path errors by the
 //!    `PathConfig` error handler (400 problems; query errors name the parameter).
 //!
-//! Client request and disconnect timeouts are set on the server, so a slow
-//! client cannot hold a worker.
+//! Client request and disconnect timeouts are set on the server (the head
+//! must arrive in time) and `ApiJson` puts a deadline on the body, so a slow
+//! client cannot hold a connection for long.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -41,6 +44,7 @@ use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
 use crate::http::json::BodyLimit;
 use crate::http::{extract, request_id::request_context};
 use crate::security::client_ip::TrustedProxies;
+use crate::security::client_limit::{InFlight, limit_in_flight};
 use crate::security::cors::cors;
 use crate::security::headers::{HeaderPolicy, security_headers};
 use crate::security::password::PasswordHasher;
@@ -192,7 +196,12 @@ fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyho
     let proxies = web::Data::new(TrustedProxies::new(
         settings.rate_limits.trusted_proxies.clone(),
     ));
-    let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+    let body_limit = web::Data::new(BodyLimit {
+        max_bytes: settings.max_body_bytes,
+        read_timeout: settings.body_read_timeout,
+    });
+    // One map shared by all workers, like the rate limiters.
+    let in_flight = web::Data::new(InFlight::new(settings.max_requests_per_client));
     let header_policy = web::Data::new(HeaderPolicy {
         hsts: settings.is_production(),
     });
@@ -217,7 +226,8 @@ fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyho
             .app_data(body_limit.clone())
             .app_data(header_policy.clone())
             .app_data(web_settings.clone())
-            .app_data(web::PayloadConfig::new(body_limit.0))
+            .app_data(in_flight.clone())
+            .app_data(web::PayloadConfig::new(body_limit.max_bytes))
             .app_data(extract::query_config())
             .app_data(extract::path_config())
             .configure(crate::web::routes::configure);
@@ -230,6 +240,7 @@ fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyho
             .wrap(Governor::new(&limits.api))
             .wrap(from_fn(audit_rate_limited))
             .wrap(cors(&origins))
+            .wrap(from_fn(limit_in_flight))
             .wrap(from_fn(security_headers))
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(from_fn(request_context))

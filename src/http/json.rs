@@ -1,10 +1,13 @@
 //! `ApiJson<T>`: the only way a handler receives a JSON body.
 //!
 //! It enforces the content type (415), the body limit (413, checked while
-//! reading so a lying `Content-Length` cannot help), and turns every serde
+//! reading so a lying `Content-Length` cannot help), the body deadline (408),
+//! and turns every serde
 //! failure into a 400 that names the offending field — including unknown
 //! fields, which request DTOs reject with `deny_unknown_fields` (the
 //! mass-assignment allowlist). No serde or library message reaches the client.
+
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -15,9 +18,49 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
 
-/// The configured body limit, stored as app data.
+/// The configured body limits, stored as app data.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    /// 413 beyond this many bytes.
+    pub max_bytes: usize,
+    /// 408 when the whole body has not arrived by then.
+    pub read_timeout: Duration,
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self {
+            max_bytes: 65_536,
+            read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Reads the whole body, at most `limits.max_bytes`, within `limits.read_timeout`.
+///
+/// Stops slow-body attacks: the server bounds the time to receive the head,
+/// but without a deadline here a body trickled at a byte a second holds its
+/// connection (and whatever the handler holds) for as long as the client likes.
+pub async fn read_body(mut payload: Payload, limits: BodyLimit) -> Result<web::Bytes, ApiError> {
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::bad_request("The request body could not be read.", vec![])
+            })?;
+            if body.len() + chunk.len() > limits.max_bytes {
+                return Err(ApiError::PayloadTooLarge {
+                    limit: limits.max_bytes,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    tokio::time::timeout(limits.read_timeout, read)
+        .await
+        .map_err(|_| ApiError::RequestTimeout)?
+}
 
 pub struct ApiJson<T>(pub T);
 
@@ -26,9 +69,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
+        let limits = req
             .app_data::<web::Data<BodyLimit>>()
-            .map_or(65_536, |limit| limit.0);
+            .map_or_else(BodyLimit::default, |limits| *limits.get_ref());
+        let limit = limits.max_bytes;
         let is_json = matches!(req.mime_type(), Ok(Some(mime))
             if mime.type_() == mime::APPLICATION
                 && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)));
@@ -37,7 +81,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
@@ -45,16 +89,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if declared_length.is_some_and(|len| len > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::bad_request("The request body could not be read.", vec![])
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(payload, limits).await?;
             parse(&body).map(ApiJson)
         })
     }

@@ -180,6 +180,21 @@ fn load_signing_key(source: &SigningKeySource) -> anyhow::Result<SigningKey> {
     }
 }
 
+/// The key as a PKCS#8 v1 PEM (`PrivateKeyInfo` without the optional public
+/// key), the form `openssl pkey` and other tools read; ed25519-dalek's own
+/// encoding is v2, which OpenSSL 3 refuses.
+pub fn pkcs8_v1_pem(
+    key: &SigningKey,
+) -> anyhow::Result<ed25519_dalek::pkcs8::spki::der::zeroize::Zeroizing<String>> {
+    use ed25519_dalek::pkcs8::KeypairBytes;
+    KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+    .context("encoding the signing key")
+}
+
 /// Development only: keep one generated key under `data/` so that restarts do
 /// not log everyone out.
 fn load_or_generate(path: &Path) -> anyhow::Result<SigningKey> {
@@ -191,9 +206,7 @@ fn load_or_generate(path: &Path) -> anyhow::Result<SigningKey> {
         std::fs::create_dir_all(parent)?;
     }
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key
-        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-        .context("encoding the generated key")?;
+    let pem = pkcs8_v1_pem(&key)?;
     write_private(path, pem.as_bytes())?;
     tracing::info!(path = %path.display(), "generated a development signing key");
     // Another process may have won the race to create it: use whatever is on disk.

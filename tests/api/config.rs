@@ -155,6 +155,18 @@ async fn development_starts_on_sqlite_with_no_configuration() {
         let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "the key file is readable by its owner only");
     }
+    // Standard tools read it (PKCS#8 v1): checked with OpenSSL when it is installed.
+    if let Ok(output) = std::process::Command::new("openssl")
+        .args(["pkey", "-noout", "-in"])
+        .arg(&key)
+        .output()
+    {
+        assert!(
+            output.status.success(),
+            "openssl cannot read the generated key: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     let server = DevServer::start(dir.path()).await;
     assert_eq!(
         server.json("/.well-known/jwks.json").await["keys"][0]["kid"],

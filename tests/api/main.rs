@@ -26,6 +26,7 @@ mod reauth;
 mod request_id;
 mod seed;
 mod sessions;
+mod slow_clients;
 mod throttling;
 mod tokens;
 mod web;
