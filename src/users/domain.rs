@@ -214,6 +214,14 @@ mod tests {
             "ada@xn--exmple-cua.com"
         );
         assert_eq!(canonical("ada@EXÄMPLE.com"), "ada@xn--exmple-cua.com");
+        assert_eq!(
+            canonical("ada@XN--exmple-cua.com"),
+            "ada@xn--exmple-cua.com"
+        );
+        assert_eq!(
+            canonical("a.b+c@mail.example.co.uk"),
+            "a.b+c@mail.example.co.uk"
+        );
     }
 
     #[test]
