@@ -42,6 +42,7 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
 use crate::http::json::BodyLimit;
+use crate::http::pagination::CursorSigner;
 use crate::http::{extract, request_id::request_context};
 use crate::security::client_ip::TrustedProxies;
 use crate::security::client_limit::{InFlight, limit_in_flight};
@@ -189,6 +190,9 @@ fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyho
     let routes = web::Data::new(RouteTable::new(&api_doc, WEB_ROUTES));
     // Built once, outside the worker closure: one limiter shared by all workers.
     let limits = RateLimits::new(&settings.rate_limits)?;
+    let cursors = web::Data::new(CursorSigner::new(
+        &services.tokens.derive_key("rampart pagination cursors v1"),
+    )?);
     let db = web::Data::new(services.db);
     let tokens = web::Data::from(services.tokens);
     let audit = web::Data::from(services.audit);
@@ -219,6 +223,7 @@ fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyho
         let mut app = app
             .app_data(db.clone())
             .app_data(tokens.clone())
+            .app_data(cursors.clone())
             .app_data(audit.clone())
             .app_data(auth_service.clone())
             .app_data(proxies.clone())

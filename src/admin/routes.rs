@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
 use crate::http::extract::ApiQuery;
-use crate::http::pagination::{PageQuery, Paged, TextKey, TimeId, page};
+use crate::http::pagination::{CursorSigner, PageQuery, Paged, TextKey, TimeId, page};
 use crate::openapi::problems::{
     BadRequest, Forbidden, TooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
@@ -42,12 +42,14 @@ use crate::users::domain::Role;
 pub async fn list_users(
     admin: AdminUser,
     db: web::Data<Db>,
+    cursors: web::Data<CursorSigner>,
     filter: ApiQuery<UserFilter>,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = AdminScope::for_admin(&admin);
+    let cursors = cursors.list("admin.users");
     let limit = query.limit()?;
-    let after = query.after::<TextKey>()?;
+    let after = query.after::<TextKey>(cursors)?;
     let prefix = filter.email.as_deref().filter(|p| !p.is_empty());
     let rows = store::list_users(
         &db,
@@ -60,6 +62,7 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(page(
         rows,
         limit,
+        cursors,
         |r| TextKey(r.email.clone()),
         AdminUserDto::from,
     )))
@@ -137,14 +140,17 @@ pub async fn update_user(
 pub async fn list_products(
     _admin: AdminUser,
     db: web::Data<Db>,
+    cursors: web::Data<CursorSigner>,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let cursors = cursors.list("admin.products");
     let limit = query.limit()?;
-    let after = query.after::<TextKey>()?;
+    let after = query.after::<TextKey>(cursors)?;
     let rows = products::list(&db, true, after.as_ref().map(|k| k.0.as_str()), limit).await?;
     Ok(HttpResponse::Ok().json(page(
         rows,
         limit,
+        cursors,
         |r| TextKey(r.sku.clone()),
         AdminProductDto::from,
     )))
@@ -253,12 +259,14 @@ pub async fn update_product(
 pub async fn list_orders(
     admin: AdminUser,
     db: web::Data<Db>,
+    cursors: web::Data<CursorSigner>,
     filter: ApiQuery<AdminOrderFilter>,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = AdminScope::for_admin(&admin);
+    let cursors = cursors.list("admin.orders");
     let limit = query.limit()?;
-    let after = query.after::<TimeId>()?;
+    let after = query.after::<TimeId>(cursors)?;
     let rows = orders::list(
         &db,
         Owner::Anyone(&scope),
@@ -271,6 +279,7 @@ pub async fn list_orders(
     Ok(HttpResponse::Ok().json(page(
         rows,
         limit,
+        cursors,
         |o| TimeId {
             at: o.row.created_at,
             id: o.row.id,
@@ -326,12 +335,14 @@ pub async fn update_order(
 pub async fn list_audit_events(
     admin: AdminUser,
     db: web::Data<Db>,
+    cursors: web::Data<CursorSigner>,
     filter: ApiQuery<AuditFilter>,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = AdminScope::for_admin(&admin);
+    let cursors = cursors.list("admin.audit-events");
     let limit = query.limit()?;
-    let after = query.after::<TimeId>()?;
+    let after = query.after::<TimeId>(cursors)?;
     let rows = store::list_audit(
         &db,
         &scope,
@@ -344,6 +355,7 @@ pub async fn list_audit_events(
     Ok(HttpResponse::Ok().json(page(
         rows,
         limit,
+        cursors,
         |r| TimeId { at: r.at, id: r.id },
         AuditEventDto::from,
     )))

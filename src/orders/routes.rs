@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::ApiJson;
 use crate::http::extract::ApiQuery;
-use crate::http::pagination::{PageQuery, Paged, TimeId, page};
+use crate::http::pagination::{CursorSigner, PageQuery, Paged, TimeId, page};
 use crate::openapi::problems::{BadRequest, TooLarge, Unauthorized, UnsupportedMediaType};
 
 /// The caller's orders, newest first.
@@ -29,11 +29,13 @@ use crate::openapi::problems::{BadRequest, TooLarge, Unauthorized, UnsupportedMe
 pub async fn list(
     user: AuthUser,
     db: web::Data<Db>,
+    cursors: web::Data<CursorSigner>,
     filter: ApiQuery<OrderFilter>,
     query: ApiQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let cursors = cursors.list("orders");
     let limit = query.limit()?;
-    let after = query.after::<TimeId>()?;
+    let after = query.after::<TimeId>(cursors)?;
     // BOLA: the owner comes from the token; `?user_id=` and friends are ignored.
     let orders = store::list(
         &db,
@@ -47,6 +49,7 @@ pub async fn list(
     let body = page(
         orders,
         limit,
+        cursors,
         |o| TimeId {
             at: o.row.created_at,
             id: o.row.id,

@@ -6,7 +6,7 @@ use super::store;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
-use crate::http::pagination::{PageQuery, Paged, TextKey, page};
+use crate::http::pagination::{CursorSigner, PageQuery, Paged, TextKey, page};
 use crate::openapi::problems::BadRequest;
 
 /// Browse the active catalogue, ordered by SKU.
@@ -20,13 +20,19 @@ use crate::openapi::problems::BadRequest;
     )
 )]
 #[get("")]
-pub async fn list(db: web::Data<Db>, query: ApiQuery<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    db: web::Data<Db>,
+    cursors: web::Data<CursorSigner>,
+    query: ApiQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cursors = cursors.list("products");
     let limit = query.limit()?;
-    let after = query.after::<TextKey>()?;
+    let after = query.after::<TextKey>(cursors)?;
     let rows = store::list(&db, false, after.as_ref().map(|k| k.0.as_str()), limit).await?;
     let body = page(
         rows,
         limit,
+        cursors,
         |row| TextKey(row.sku.clone()),
         ProductDto::from,
     );

@@ -15,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,8 @@ pub struct TokenService {
     issuer: String,
     audience: String,
     ttl_secs: i64,
+    /// HMAC keyed with the signing key, for [`TokenService::derive_key`].
+    key_root: Hmac<Sha256>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +106,8 @@ impl TokenService {
             .context("cannot encode the signing key")?;
         let signing_key =
             EncodingKey::from_ed_pem(pem.as_bytes()).context("invalid signing key")?;
+        let key_root = Hmac::<Sha256>::new_from_slice(signing.as_bytes())
+            .context("cannot derive keys from the signing key")?;
 
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&settings.issuer]);
@@ -120,7 +125,16 @@ impl TokenService {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl_secs: settings.access_token_ttl.as_secs() as i64,
+            key_root,
         })
+    }
+
+    /// A key for another purpose (HMAC-SHA256 of `purpose` under the signing
+    /// key): one configured secret, an independent key per use, rotated with it.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = self.key_root.clone();
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// Issues an access token; returns it with its lifetime in seconds.

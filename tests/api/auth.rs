@@ -10,6 +10,8 @@ on_both_backends!(
     bad_credentials_get_one_identical_answer,
     account_deletion_needs_the_password,
     jwks_publishes_the_signing_key,
+    email_variants_never_make_a_second_account,
+    display_names_refuse_format_characters,
 );
 
 async fn full_flow_and_logout_is_immediate(app: TestApp) {
@@ -175,4 +177,134 @@ async fn jwks_publishes_the_signing_key(app: TestApp) {
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
     assert!(key.get("d").is_none(), "no private part");
+}
+
+/// One mailbox, one account: every spelling of `ada@example.com` that the
+/// attack run used is either the same account (409) or refused (422).
+async fn email_variants_never_make_a_second_account(app: TestApp) {
+    let registered = app.register("ada@example.com", GOOD_PASSWORD).await;
+    assert_eq!(registered.status(), 201);
+    let ada: Value = registered.json().await.unwrap();
+    // (variant, expected status, error code when refused)
+    let variants = [
+        ("ａｄａ@example.com", 422, Some("compatibility_characters")),
+        ("ada@ｅｘａｍｐｌｅ.com", 409, None),
+        ("ada\u{200B}@example.com", 422, Some("format_characters")),
+        ("ada@exam\u{200B}ple.com", 422, Some("format_characters")),
+        ("a\u{AD}da@example.com", 422, Some("format_characters")),
+        ("ada@exam\u{AD}ple.com", 422, Some("format_characters")),
+        ("ada@example。com", 409, None),
+        ("ada@[127.0.0.1]", 422, Some("address_literal")),
+        ("ada@127.0.0.1", 422, Some("address_literal")),
+        ("ADA@Example.COM", 409, None),
+    ];
+    for (variant, status, code) in variants {
+        let response = app.register(variant, GOOD_PASSWORD).await;
+        assert_ne!(response.status(), 201, "{variant:?} made a second account");
+        let body = assert_problem(response, status).await;
+        if let Some(code) = code {
+            assert_eq!(body["errors"][0]["field"], "email", "{variant:?}");
+            assert_eq!(body["errors"][0]["code"], code, "{variant:?}");
+        }
+    }
+    // Decomposed and precomposed accents are one address.
+    let precomposed = app.register("zoé@exämple.com", GOOD_PASSWORD).await;
+    let decomposed = app.register("zoé@exa\u{308}mple.com", GOOD_PASSWORD).await;
+    assert_ne!(
+        decomposed.status(),
+        201,
+        "a decomposed accent made a second account"
+    );
+    if precomposed.status() == 201 {
+        assert_problem(decomposed, 409).await;
+    } else {
+        assert_problem(precomposed, 422).await;
+        assert_problem(decomposed, 422).await;
+    }
+    let accented = app.register("ada@exämple.com", GOOD_PASSWORD).await;
+    assert_eq!(accented.status(), 201);
+    let accented: Value = accented.json().await.unwrap();
+    assert_eq!(
+        accented["email"], "ada@xn--exmple-cua.com",
+        "stored as an A-label"
+    );
+    assert_problem(
+        app.register("ada@exa\u{308}mple.com", GOOD_PASSWORD).await,
+        409,
+    )
+    .await;
+
+    // Login canonicalises the same way: a variant reaches the same account…
+    for variant in [
+        "ada@ｅｘａｍｐｌｅ.com",
+        "ada@example。com",
+        "ADA@Example.COM",
+    ] {
+        let login = app.login(variant, GOOD_PASSWORD).await;
+        assert_eq!(login.status(), 200, "{variant:?}");
+        let pair: Value = login.json().await.unwrap();
+        let me: Value = app
+            .get_with("/api/v1/users/me", pair["access_token"].as_str().unwrap())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["id"], ada["id"], "{variant:?}");
+    }
+    // …a refused spelling gets the generic 401…
+    let refused = app.login("ada\u{200B}@example.com", GOOD_PASSWORD).await;
+    let refused = assert_problem(refused, 401).await;
+    assert_eq!(refused["detail"], "The e-mail or password is incorrect.");
+    // …and failures under different spellings count against one account.
+    let spellings = [
+        "ADA@example.com",
+        "ada@ｅｘａｍｐｌｅ.com",
+        "ada@example。com",
+    ];
+    for spelling in spellings.iter().cycle().take(5) {
+        assert_problem(app.login(spelling, "not the password at all").await, 401).await;
+    }
+    assert_problem(app.login("ada@example.com", GOOD_PASSWORD).await, 429).await;
+}
+
+/// Impersonation: bidi overrides and zero-width characters are refused in a
+/// display name, at registration and in the profile PATCH alike.
+async fn display_names_refuse_format_characters(app: TestApp) {
+    let user = app.register_and_login().await;
+    for name in [
+        "\u{202E}evil\u{200B}",
+        "Ada\u{200B}",
+        "Ada\u{202E}ecalevoL",
+        "\u{2066}Ada\u{2069}",
+        "Ad\u{AD}a",
+        "\u{FEFF}Ada",
+        "Ada\u{200F}",
+        "Ada\u{2060}",
+    ] {
+        let body = json!({
+            "email": format!("fmt-{}@example.com", uuid::Uuid::new_v4().simple()),
+            "password": GOOD_PASSWORD, "display_name": name,
+        });
+        let registered = app.post_json("/api/v1/auth/register", &body, None).await;
+        let problem = assert_problem(registered, 422).await;
+        assert_eq!(problem["errors"][0]["field"], "display_name", "{name:?}");
+        assert_eq!(
+            problem["errors"][0]["code"], "format_characters",
+            "{name:?}"
+        );
+
+        let patched = app
+            .patch_json(
+                "/api/v1/users/me/profile",
+                &json!({ "display_name": name }),
+                &user.access_token,
+            )
+            .await;
+        let problem = assert_problem(patched, 422).await;
+        assert_eq!(problem["errors"][0]["field"], "display_name", "{name:?}");
+        assert_eq!(
+            problem["errors"][0]["code"], "format_characters",
+            "{name:?}"
+        );
+    }
 }
