@@ -116,7 +116,7 @@ impl FromRequest for AuditContext {
 /// Writes audit events. Cheap to clone (shares the pool).
 pub struct Audit {
     db: Db,
-    /// Last stored `rate_limited` event per address: a flood of 429s must
+    /// Last stored `rate_limited` event per limiter bucket: a flood of 429s must
     /// not turn into a flood of database writes.
     rate_limited_seen: Mutex<HashMap<IpAddr, Instant>>,
 }
@@ -160,11 +160,13 @@ impl Audit {
         }
     }
 
-    /// Records a rate-limit hit at most once a minute per address.
+    /// Records a rate-limit hit at most once a minute per limiter bucket (an
+    /// IPv6 /64, so rotating addresses inside it cannot flood the table).
     pub async fn record_rate_limited(&self, ctx: &AuditContext, path: &str) {
         let Some(ip) = ctx.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()) else {
             return;
         };
+        let bucket = crate::security::rate_limit::limit_key(ip);
         let first_in_window = {
             let Ok(mut seen) = self.rate_limited_seen.lock() else {
                 return;
@@ -173,10 +175,10 @@ impl Audit {
             if seen.len() > 10_000 {
                 seen.retain(|_, at| now.duration_since(*at) < RATE_LIMITED_EVERY);
             }
-            match seen.get(&ip) {
+            match seen.get(&bucket) {
                 Some(at) if now.duration_since(*at) < RATE_LIMITED_EVERY => false,
                 _ => {
-                    seen.insert(ip, now);
+                    seen.insert(bucket, now);
                     true
                 }
             }

@@ -7,7 +7,7 @@
 //! and cloned into every worker: built inside, each worker would get its own
 //! limiter and the effective limit would multiply by the worker count.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use actix_governor::governor::middleware::StateInformationMiddleware;
@@ -20,7 +20,18 @@ use actix_web::http::StatusCode;
 use crate::config::RateLimitSettings;
 use crate::security::client_ip::TrustedProxies;
 
-/// Keys the limiter by the client address (see `client_ip.rs`).
+/// The bucket a client address is counted in: an IPv4 address, or an IPv6
+/// address's /64. Stops limit evasion by address rotation: one IPv6 subscriber
+/// usually holds a whole /64, 2^64 addresses. (The audit trail keeps the full
+/// address.)
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+    }
+}
+
+/// Keys the limiter by the client address (see `client_ip.rs`), IPv6 by /64.
 #[derive(Debug, Clone)]
 pub struct ClientIpKey(pub TrustedProxies);
 
@@ -29,7 +40,7 @@ impl KeyExtractor for ClientIpKey {
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
-        self.0.of_request(req).ok_or_else(|| {
+        self.0.of_request(req).map(limit_key).ok_or_else(|| {
             SimpleKeyExtractionError::new("the client address is unknown")
                 .set_status_code(StatusCode::BAD_REQUEST)
         })
@@ -91,4 +102,22 @@ pub async fn audit_rate_limited(
             .await;
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limit_key;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_and_ipv4_per_address() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:ffff::5")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2::1")), ip("2001:db8:1:2::"));
+        assert_ne!(limit_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
+    }
 }
