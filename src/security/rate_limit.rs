@@ -1,7 +1,10 @@
-//! Per-client-IP rate limits (actix-governor): strict on `/api/v1/auth/*`,
-//! looser everywhere else. Stops password spraying from one address and
-//! resource exhaustion by a single client. 429 carries `Retry-After` and
-//! `x-ratelimit-*`; `request_context` turns it into a problem document.
+//! Per-client rate limits (actix-governor): strict on the routes that take
+//! credentials or create accounts, looser everywhere. Stops password spraying
+//! from one address and resource exhaustion by a single client. 429 carries
+//! `Retry-After` and `x-ratelimit-*`; `request_context` turns it into a
+//! problem document. Every answer carries the `x-ratelimit-*` headers of the
+//! limit that governs it: on credential routes the strict one (see
+//! [`keep_auth_limit_headers`]).
 //!
 //! Each `GovernorConfig` is built once, outside the `HttpServer::new` closure,
 //! and cloned into every worker: built inside, each worker would get its own
@@ -14,8 +17,12 @@ use actix_governor::governor::middleware::StateInformationMiddleware;
 use actix_governor::{
     GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
 };
-use actix_web::dev::ServiceRequest;
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
 
 use crate::config::RateLimitSettings;
 use crate::security::client_ip::TrustedProxies;
@@ -79,6 +86,55 @@ impl RateLimits {
             .ok_or_else(|| anyhow::anyhow!("invalid RATE_LIMIT_API_* values"))?;
         Ok(Self { auth, api })
     }
+}
+
+const LIMIT_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-ratelimit-limit"),
+    HeaderName::from_static("x-ratelimit-remaining"),
+    HeaderName::from_static("x-ratelimit-after"),
+];
+
+/// The strict limit's `x-ratelimit-*` headers, kept with the response.
+#[derive(Clone)]
+struct AuthLimitHeaders(Vec<(HeaderName, HeaderValue)>);
+
+/// Wraps the strict auth limiter: keeps its headers with the response, because
+/// the API limiter outside it overwrites them on the way out (a 429 saying 97
+/// requests remain would tell a sprayer to keep going).
+pub async fn keep_auth_limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(req).await?;
+    let kept = LIMIT_HEADERS
+        .iter()
+        .filter_map(|name| Some((name.clone(), response.headers().get(name)?.clone())))
+        .collect();
+    response
+        .response_mut()
+        .extensions_mut()
+        .insert(AuthLimitHeaders(kept));
+    Ok(response)
+}
+
+/// Sits just outside the API limiter: where the strict limit governed the
+/// answer, its headers win over the API limit's.
+pub async fn governing_limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(req).await?;
+    let kept = response
+        .response()
+        .extensions()
+        .get::<AuthLimitHeaders>()
+        .cloned();
+    if let Some(AuthLimitHeaders(kept)) = kept {
+        for (name, value) in kept {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
 }
 
 /// Records 429s from the limiters in the audit trail (at most once a minute

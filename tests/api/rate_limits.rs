@@ -1,4 +1,5 @@
-//! Per-IP rate limits, and that a spoofed or odd X-Forwarded-For does not escape them.
+//! Per-IP rate limits: which limit governs which route, the headers that say
+//! so, and that a spoofed or odd X-Forwarded-For does not escape them.
 
 use serde_json::json;
 
@@ -170,6 +171,59 @@ async fn ipv6_clients_share_a_limit_per_64() {
             "2001:db8:1:3::1"
         ]
     );
+}
+
+#[tokio::test]
+async fn each_answer_carries_the_headers_of_its_limit() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |vars| {
+        vars.insert("RATE_LIMIT_AUTH_PER_MINUTE".into(), "1".into());
+        vars.insert("RATE_LIMIT_AUTH_BURST".into(), "2".into());
+        vars.insert("RATE_LIMIT_API_PER_SECOND".into(), "1".into());
+        vars.insert("RATE_LIMIT_API_BURST".into(), "40".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let email = format!("limits-{}@example.com", uuid::Uuid::new_v4().simple());
+    let registered = app.register(&email, crate::helpers::GOOD_PASSWORD).await;
+    assert_eq!(registered.status(), 201);
+    assert_eq!(header(&registered, "x-ratelimit-limit"), "2");
+    assert_eq!(header(&registered, "x-ratelimit-remaining"), "1");
+
+    let login = app.login(&email, crate::helpers::GOOD_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    assert_eq!(header(&login, "x-ratelimit-limit"), "2");
+    assert_eq!(header(&login, "x-ratelimit-remaining"), "0");
+    let pair: serde_json::Value = login.json().await.unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+
+    // The strict limit answers, and says so: not "39 remain".
+    let limited = app.login(&email, crate::helpers::GOOD_PASSWORD).await;
+    assert!(header(&limited, "retry-after").parse::<u64>().unwrap() >= 1);
+    assert_eq!(header(&limited, "x-ratelimit-limit"), "2");
+    assert_eq!(header(&limited, "x-ratelimit-remaining"), "0");
+    let problem = assert_problem(limited, 429).await;
+    assert_eq!(problem["type"], "/problems/too-many-requests");
+    assert_eq!(problem["status"], 429);
+    // Registration and refresh share the strict budget.
+    assert_eq!(app.register(&email, "x").await.status(), 429);
+    assert_eq!(app.refresh("not-a-token").await.status(), 429);
+
+    // The routes that take no credentials stay on the ordinary limit.
+    let sessions = app.get_with("/api/v1/auth/sessions", access).await;
+    assert_eq!(sessions.status(), 200);
+    assert_eq!(header(&sessions, "x-ratelimit-limit"), "40");
+    let remaining: u32 = header(&sessions, "x-ratelimit-remaining").parse().unwrap();
+    assert!(remaining < 40);
+    let me = app.get_with("/api/v1/users/me", access).await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(header(&me, "x-ratelimit-limit"), "40");
+    let logout = app
+        .send_with(reqwest::Method::POST, "/api/v1/auth/logout", access)
+        .await;
+    assert_eq!(logout.status(), 204);
+    assert_eq!(header(&logout, "x-ratelimit-limit"), "40");
 }
 
 #[tokio::test]
