@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::http::RequestId;
 use crate::security::client_ip::TrustedProxies;
+use crate::telemetry::AUDIT_TARGET;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditKind {
@@ -141,10 +142,18 @@ impl Audit {
         detail: serde_json::Value,
     ) {
         let severity = kind.severity();
+        // Typed fields for log pipelines: a missing value is absent (never
+        // `None` or `Some(…)` text); `detail` becomes an object in JSON logs.
+        let logged_user = user_id.map(tracing::field::display);
+        let (ip, user_agent, request_id) = (
+            ctx.ip.as_deref(),
+            ctx.user_agent.as_deref(),
+            ctx.request_id.as_deref(),
+        );
         if severity == "info" {
-            tracing::info!(target: "audit", kind = kind.as_str(), user_id = ?user_id, ip = ?ctx.ip, user_agent = ?ctx.user_agent, request_id = ?ctx.request_id, %detail, "audit event");
+            tracing::info!(target: AUDIT_TARGET, kind = kind.as_str(), user_id = logged_user, ip, user_agent, request_id, %detail, "audit event");
         } else {
-            tracing::warn!(target: "audit", kind = kind.as_str(), severity, user_id = ?user_id, ip = ?ctx.ip, user_agent = ?ctx.user_agent, request_id = ?ctx.request_id, %detail, "audit event");
+            tracing::warn!(target: AUDIT_TARGET, kind = kind.as_str(), severity, user_id = logged_user, ip, user_agent, request_id, %detail, "audit event");
         }
         let event = store::NewEvent {
             kind: kind.as_str(),
@@ -156,7 +165,7 @@ impl Audit {
             detail: &detail.to_string(),
         };
         if let Err(error) = store::insert(&self.db, event).await {
-            tracing::error!(target: "audit", error = %error, kind = kind.as_str(), "audit event not stored");
+            tracing::error!(target: AUDIT_TARGET, error = %error, kind = kind.as_str(), "audit event not stored");
         }
     }
 
@@ -192,7 +201,7 @@ impl Audit {
             )
             .await;
         } else {
-            tracing::debug!(target: "audit", ip = %ip, "rate limited (already recorded this minute)");
+            tracing::debug!(target: AUDIT_TARGET, ip = %ip, "rate limited (already recorded this minute)");
         }
     }
 }
