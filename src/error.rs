@@ -68,7 +68,10 @@ impl Problem {
         }
     }
 
-    /// A problem for a status produced outside [`ApiError`] (framework or middleware).
+    /// A problem for a status produced outside [`ApiError`] (framework or
+    /// middleware, e.g. the rate limiters' 429). Its `type` is the one
+    /// [`ApiError`] uses for the same status, so a client can rely on `type`
+    /// whoever answered; other statuses get `/problems/http-<code>`.
     pub fn for_status(status: StatusCode) -> Self {
         let detail = if status.is_server_error() {
             "An unexpected error occurred. Quote the request_id when reporting it."
@@ -77,9 +80,21 @@ impl Problem {
         } else {
             status.canonical_reason().unwrap_or("Error")
         };
-        let mut problem = Self::new(status, "http-error", detail);
-        problem.kind = "about:blank".into();
-        problem
+        let slug = match status {
+            StatusCode::BAD_REQUEST => "bad-request",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not-found",
+            StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+            StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
+            StatusCode::INTERNAL_SERVER_ERROR => "internal-error",
+            StatusCode::SERVICE_UNAVAILABLE => "service-unavailable",
+            _ => return Self::new(status, &format!("http-{}", status.as_u16()), detail),
+        };
+        Self::new(status, slug, detail)
     }
 
     pub fn status_code(&self) -> StatusCode {
@@ -276,5 +291,66 @@ impl From<sqlx::Error> for ApiError {
             }
             _ => Self::Internal(anyhow::Error::new(error).context("database error")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_problem_type_is_about_blank() {
+        for code in 400..=599 {
+            let Ok(status) = StatusCode::from_u16(code) else {
+                continue;
+            };
+            let problem = Problem::for_status(status);
+            assert!(
+                problem.kind.starts_with("/problems/"),
+                "{code}: {}",
+                problem.kind
+            );
+            assert_eq!(problem.status, code);
+        }
+        assert_eq!(
+            Problem::for_status(StatusCode::IM_A_TEAPOT).kind,
+            "/problems/http-418"
+        );
+    }
+
+    #[test]
+    fn middleware_problems_share_the_type_of_api_errors() {
+        let errors = [
+            ApiError::bad_request("x", Vec::new()),
+            ApiError::Unauthorized {
+                detail: "x",
+                invalid_token: false,
+            },
+            ApiError::Forbidden("x"),
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed { allow: vec!["GET"] },
+            ApiError::Conflict("x".into()),
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType,
+            ApiError::TooManyRequests {
+                retry_after_secs: 1,
+            },
+            ApiError::Unavailable {
+                retry_after_secs: 1,
+            },
+            ApiError::Internal(anyhow::anyhow!("x")),
+        ];
+        for error in errors {
+            let status = error.status_code();
+            assert_eq!(
+                Problem::for_status(status).kind,
+                error.problem().kind,
+                "{status}"
+            );
+        }
+        assert_eq!(
+            Problem::for_status(StatusCode::TOO_MANY_REQUESTS).kind,
+            "/problems/too-many-requests"
+        );
     }
 }

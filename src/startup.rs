@@ -13,11 +13,14 @@
 //! 5. `Cors` — answers preflights before any routing or handler work (so
 //!    preflights never count against a rate limit).
 //! 6. `audit_rate_limited` — records 429s from the limiters below it.
-//! 7. `Governor` (API limit, per client IP) — the looser limit, on everything.
-//! 8. Routes; `/api/v1/auth/*` sits in a scope with the strict auth limit and
-//!    `/api/v1/admin/*` in one guarded by `require_admin`. The body limit is
-//!    enforced by `ApiJson`, query errors by `ApiQuery`, path errors by the
-//!    `PathConfig` error handler (400 problems; query errors name the parameter).
+//! 7. `governing_limit_headers` — where the strict limit governed the answer,
+//!    puts its `x-ratelimit-*` headers back over the API limit's.
+//! 8. `Governor` (API limit, per client IP) — the looser limit, on everything.
+//! 9. Routes; the credential routes (register, login, refresh) sit in a scope
+//!    with the strict auth limit and `/api/v1/admin/*` in one guarded by
+//!    `require_admin`. The body limit is enforced by `ApiJson`, query errors
+//!    by `ApiQuery`, path errors by the `PathConfig` error handler (400
+//!    problems; query errors name the parameter).
 //!
 //! Client request and disconnect timeouts are set on the server (the head
 //! must arrive in time) and `ApiJson` puts a deadline on the body, so a slow
@@ -49,7 +52,9 @@ use crate::security::client_limit::{InFlight, limit_in_flight};
 use crate::security::cors::cors;
 use crate::security::headers::{HeaderPolicy, security_headers};
 use crate::security::password::PasswordHasher;
-use crate::security::rate_limit::{RateLimits, audit_rate_limited};
+use crate::security::rate_limit::{
+    RateLimits, audit_rate_limited, governing_limit_headers, keep_auth_limit_headers,
+};
 use crate::security::tokens::TokenService;
 use crate::telemetry::RequestSpan;
 use crate::web::routes::{WEB_ROUTES, WebSettings};
@@ -72,16 +77,24 @@ pub fn api_routes(limits: &RateLimits) -> impl FnOnce(&mut ServiceConfig) + use<
         .service(scope::scope("/.well-known").service(auth::routes::jwks))
         .service(
             scope::scope("/api/v1/auth")
-                // Strict per-IP limit: password spraying and token guessing.
-                .wrap(Governor::new(&auth_limit))
-                .service(auth::routes::register)
-                .service(auth::routes::login)
-                .service(auth::routes::refresh)
                 .service(auth::routes::logout)
                 .service(auth::routes::logout_all)
                 .service(auth::routes::change_password)
                 .service(auth::routes::sessions)
-                .service(auth::routes::revoke_session),
+                .service(auth::routes::revoke_session)
+                // Last: a scope without a prefix also receives the unmatched
+                // `/auth/*` paths, which count against the strict limit.
+                .service(
+                    scope::scope("")
+                        // Strict per-IP limit on the routes that take credentials
+                        // or create accounts: password spraying, token guessing,
+                        // mass sign-ups. A new such route opts in with one line.
+                        .wrap(Governor::new(&auth_limit))
+                        .wrap(from_fn(keep_auth_limit_headers))
+                        .service(auth::routes::register)
+                        .service(auth::routes::login)
+                        .service(auth::routes::refresh),
+                ),
         )
         .service(
             scope::scope("/api/v1/users")
@@ -243,6 +256,7 @@ fn serve(listener: TcpListener, settings: Settings, services: Services) -> anyho
         }
         app.default_service(web::to(not_found_or_method_not_allowed))
             .wrap(Governor::new(&limits.api))
+            .wrap(from_fn(governing_limit_headers))
             .wrap(from_fn(audit_rate_limited))
             .wrap(cors(&origins))
             .wrap(from_fn(limit_in_flight))

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::http::RequestId;
 use crate::security::client_ip::TrustedProxies;
+use crate::telemetry::AUDIT_TARGET;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditKind {
@@ -121,7 +122,7 @@ impl FromRequest for AuditContext {
 /// Writes audit events. Cheap to clone (shares the pool).
 pub struct Audit {
     db: Db,
-    /// Last stored `rate_limited` event per address: a flood of 429s must
+    /// Last stored `rate_limited` event per limiter bucket: a flood of 429s must
     /// not turn into a flood of database writes.
     rate_limited_seen: Mutex<HashMap<IpAddr, Instant>>,
 }
@@ -146,10 +147,18 @@ impl Audit {
         detail: serde_json::Value,
     ) {
         let severity = kind.severity();
+        // Typed fields for log pipelines: a missing value is absent (never
+        // `None` or `Some(…)` text); `detail` becomes an object in JSON logs.
+        let logged_user = user_id.map(tracing::field::display);
+        let (ip, user_agent, request_id) = (
+            ctx.ip.as_deref(),
+            ctx.user_agent.as_deref(),
+            ctx.request_id.as_deref(),
+        );
         if severity == "info" {
-            tracing::info!(target: "audit", kind = kind.as_str(), user_id = ?user_id, ip = ?ctx.ip, user_agent = ?ctx.user_agent, request_id = ?ctx.request_id, %detail, "audit event");
+            tracing::info!(target: AUDIT_TARGET, kind = kind.as_str(), user_id = logged_user, ip, user_agent, request_id, %detail, "audit event");
         } else {
-            tracing::warn!(target: "audit", kind = kind.as_str(), severity, user_id = ?user_id, ip = ?ctx.ip, user_agent = ?ctx.user_agent, request_id = ?ctx.request_id, %detail, "audit event");
+            tracing::warn!(target: AUDIT_TARGET, kind = kind.as_str(), severity, user_id = logged_user, ip, user_agent, request_id, %detail, "audit event");
         }
         let event = store::NewEvent {
             kind: kind.as_str(),
@@ -161,15 +170,17 @@ impl Audit {
             detail: &detail.to_string(),
         };
         if let Err(error) = store::insert(&self.db, event).await {
-            tracing::error!(target: "audit", error = %error, kind = kind.as_str(), "audit event not stored");
+            tracing::error!(target: AUDIT_TARGET, error = %error, kind = kind.as_str(), "audit event not stored");
         }
     }
 
-    /// Records a rate-limit hit at most once a minute per address.
+    /// Records a rate-limit hit at most once a minute per limiter bucket (an
+    /// IPv6 /64, so rotating addresses inside it cannot flood the table).
     pub async fn record_rate_limited(&self, ctx: &AuditContext, path: &str) {
         let Some(ip) = ctx.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()) else {
             return;
         };
+        let bucket = crate::security::rate_limit::limit_key(ip);
         let first_in_window = {
             let Ok(mut seen) = self.rate_limited_seen.lock() else {
                 return;
@@ -178,10 +189,10 @@ impl Audit {
             if seen.len() > 10_000 {
                 seen.retain(|_, at| now.duration_since(*at) < RATE_LIMITED_EVERY);
             }
-            match seen.get(&ip) {
+            match seen.get(&bucket) {
                 Some(at) if now.duration_since(*at) < RATE_LIMITED_EVERY => false,
                 _ => {
-                    seen.insert(ip, now);
+                    seen.insert(bucket, now);
                     true
                 }
             }
@@ -195,7 +206,7 @@ impl Audit {
             )
             .await;
         } else {
-            tracing::debug!(target: "audit", ip = %ip, "rate limited (already recorded this minute)");
+            tracing::debug!(target: AUDIT_TARGET, ip = %ip, "rate limited (already recorded this minute)");
         }
     }
 }

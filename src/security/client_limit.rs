@@ -17,6 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 
 use super::client_ip::TrustedProxies;
+use super::rate_limit::limit_key;
 use crate::error::ApiError;
 
 /// Requests in progress per client address; stored as app data.
@@ -75,7 +76,9 @@ pub async fn limit_in_flight(
     let in_flight = req.app_data::<web::Data<InFlight>>().cloned();
     let client = req
         .app_data::<web::Data<TrustedProxies>>()
-        .and_then(|proxies| proxies.of_request(&req));
+        .and_then(|proxies| proxies.of_request(&req))
+        // IPv6 by /64, like the rate limits: one host holds a whole /64.
+        .map(limit_key);
     let (Some(in_flight), Some(client)) = (in_flight, client) else {
         return next
             .call(req)

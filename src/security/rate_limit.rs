@@ -1,26 +1,44 @@
-//! Per-client-IP rate limits (actix-governor): strict on `/api/v1/auth/*`,
-//! looser everywhere else. Stops password spraying from one address and
-//! resource exhaustion by a single client. 429 carries `Retry-After` and
-//! `x-ratelimit-*`; `request_context` turns it into a problem document.
+//! Per-client rate limits (actix-governor): strict on the routes that take
+//! credentials or create accounts, looser everywhere. Stops password spraying
+//! from one address and resource exhaustion by a single client. 429 carries
+//! `Retry-After` and `x-ratelimit-*`; `request_context` turns it into a
+//! problem document. Every answer carries the `x-ratelimit-*` headers of the
+//! limit that governs it: on credential routes the strict one (see
+//! [`keep_auth_limit_headers`]).
 //!
 //! Each `GovernorConfig` is built once, outside the `HttpServer::new` closure,
 //! and cloned into every worker: built inside, each worker would get its own
 //! limiter and the effective limit would multiply by the worker count.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use actix_governor::governor::middleware::StateInformationMiddleware;
 use actix_governor::{
     GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
 };
-use actix_web::dev::ServiceRequest;
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
 
 use crate::config::RateLimitSettings;
 use crate::security::client_ip::TrustedProxies;
 
-/// Keys the limiter by the client address (see `client_ip.rs`).
+/// The bucket a client address is counted in: an IPv4 address, or an IPv6
+/// address's /64. Stops limit evasion by address rotation: one IPv6 subscriber
+/// usually holds a whole /64, 2^64 addresses. (The audit trail keeps the full
+/// address.)
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+    }
+}
+
+/// Keys the limiter by the client address (see `client_ip.rs`), IPv6 by /64.
 #[derive(Debug, Clone)]
 pub struct ClientIpKey(pub TrustedProxies);
 
@@ -29,7 +47,7 @@ impl KeyExtractor for ClientIpKey {
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
-        self.0.of_request(req).ok_or_else(|| {
+        self.0.of_request(req).map(limit_key).ok_or_else(|| {
             SimpleKeyExtractionError::new("the client address is unknown")
                 .set_status_code(StatusCode::BAD_REQUEST)
         })
@@ -70,6 +88,55 @@ impl RateLimits {
     }
 }
 
+const LIMIT_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-ratelimit-limit"),
+    HeaderName::from_static("x-ratelimit-remaining"),
+    HeaderName::from_static("x-ratelimit-after"),
+];
+
+/// The strict limit's `x-ratelimit-*` headers, kept with the response.
+#[derive(Clone)]
+struct AuthLimitHeaders(Vec<(HeaderName, HeaderValue)>);
+
+/// Wraps the strict auth limiter: keeps its headers with the response, because
+/// the API limiter outside it overwrites them on the way out (a 429 saying 97
+/// requests remain would tell a sprayer to keep going).
+pub async fn keep_auth_limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(req).await?;
+    let kept = LIMIT_HEADERS
+        .iter()
+        .filter_map(|name| Some((name.clone(), response.headers().get(name)?.clone())))
+        .collect();
+    response
+        .response_mut()
+        .extensions_mut()
+        .insert(AuthLimitHeaders(kept));
+    Ok(response)
+}
+
+/// Sits just outside the API limiter: where the strict limit governed the
+/// answer, its headers win over the API limit's.
+pub async fn governing_limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(req).await?;
+    let kept = response
+        .response()
+        .extensions()
+        .get::<AuthLimitHeaders>()
+        .cloned();
+    if let Some(AuthLimitHeaders(kept)) = kept {
+        for (name, value) in kept {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
 /// Records 429s from the limiters in the audit trail (at most once a minute
 /// per address, see `Audit::record_rate_limited`).
 pub async fn audit_rate_limited(
@@ -91,4 +158,22 @@ pub async fn audit_rate_limited(
             .await;
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limit_key;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_and_ipv4_per_address() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:ffff::5")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2::1")), ip("2001:db8:1:2::"));
+        assert_ne!(limit_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
+    }
 }

@@ -8,17 +8,25 @@ on_both_backends!(
 );
 
 async fn unknown_routes_are_404_problems(app: TestApp) {
-    for path in ["/nope", "/api/v1/does-not-exist", "/health/ready/extra"] {
+    for path in [
+        "/nope",
+        "/api/v1/does-not-exist",
+        "/health/ready/extra",
+        "/api/v1/auth/nope",
+    ] {
         let body = assert_problem(app.get(path).await, 404).await;
         assert_eq!(body["instance"], path);
     }
 }
 
 async fn wrong_methods_are_405_with_allow(app: TestApp) {
-    for (method, path) in [
-        (reqwest::Method::POST, "/health/ready"),
-        (reqwest::Method::DELETE, "/health/live"),
-        (reqwest::Method::PUT, "/"),
+    for (method, path, allowed) in [
+        (reqwest::Method::POST, "/health/ready", "GET"),
+        (reqwest::Method::DELETE, "/health/live", "GET"),
+        (reqwest::Method::PUT, "/", "GET"),
+        // Inside and outside the auth routes' nested scope.
+        (reqwest::Method::GET, "/api/v1/auth/login", "POST"),
+        (reqwest::Method::POST, "/api/v1/auth/sessions", "GET"),
     ] {
         let response = app
             .client
@@ -31,7 +39,7 @@ async fn wrong_methods_are_405_with_allow(app: TestApp) {
             .get("allow")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        assert_eq!(allow.as_deref(), Some("GET"), "{path} lists its methods");
+        assert_eq!(allow.as_deref(), Some(allowed), "{path} lists its methods");
         assert_problem(response, 405).await;
     }
 }

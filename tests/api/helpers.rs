@@ -507,5 +507,7 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_j
         assert!(body[field].is_string(), "problem lacks `{field}`: {body}");
     }
     assert_eq!(body["request_id"].as_str(), header_id.as_deref());
+    let kind = body["type"].as_str().unwrap_or_default();
+    assert!(kind.starts_with("/problems/"), "problem `type` is {kind}");
     body
 }

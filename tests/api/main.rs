@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod audit_log;
 mod auth;
 mod cli;
 mod config;
