@@ -34,6 +34,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a request waits for a pooled connection before it gets a 503.
     pub acquire_timeout: Duration,
+    /// SQLite: how long a writer waits for the write lock before it gets a 503.
+    pub busy_timeout: Duration,
 }
 
 /// Where the Ed25519 signing key comes from.
@@ -156,6 +158,7 @@ impl Settings {
             url: SecretString::from(database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into())),
             max_connections: parse(&get, "DB_MAX_CONNECTIONS", 10)?,
             acquire_timeout: Duration::from_millis(parse(&get, "DB_ACQUIRE_TIMEOUT_MS", 3000)?),
+            busy_timeout: Duration::from_millis(parse(&get, "DB_BUSY_TIMEOUT_MS", 5000)?),
         };
         if database.max_connections == 0 {
             return Err(invalid("DB_MAX_CONNECTIONS", "must be at least 1".into()));

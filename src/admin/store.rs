@@ -91,7 +91,7 @@ pub async fn update_user(
 ) -> Result<Option<UserUpdate>, sqlx::Error> {
     let now = crate::db::now();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         let before: Option<AdminUserRow> =
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
                 .bind(id)

@@ -102,7 +102,7 @@ pub async fn place(db: &Db, user_id: Uuid, items: &[(Uuid, i32)]) -> Result<Plac
     by_product.sort_by_key(|(_, product, _)| *product);
 
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         let mut priced: Vec<Option<(String, String, i64, String)>> = vec![None; items.len()];
         for (index, product_id, quantity) in &by_product {
             let taken: Option<(String, String, i64, String)> = sqlx::query_as(
@@ -251,7 +251,7 @@ pub async fn transition(
     let now = crate::db::now();
     let user_id = owner.user_id();
     let outcome = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         // The state check and the change are one statement: of two concurrent
         // transitions from the same state, only one can match.
         let mut update = sqlx::QueryBuilder::new("UPDATE orders SET status = ");
@@ -341,7 +341,7 @@ async fn with_lines(db: &Db, rows: Vec<OrderRow>) -> Result<Vec<Order>, sqlx::Er
 /// transaction, as multi-row INSERTs. Stock is not touched (seeded history).
 pub async fn insert_seed_batch(db: &Db, orders: &[Order]) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         // 7 and 8 binds per row: chunks stay under SQLite's 32766-variable limit.
         for chunk in orders.chunks(1000) {
             let mut insert = sqlx::QueryBuilder::new(concat!("INSERT INTO orders (", order_columns!(), ") "));

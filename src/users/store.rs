@@ -43,7 +43,7 @@ pub async fn create(db: &Db, new: NewUser<'_>) -> Result<Created, sqlx::Error> {
     let id = Uuid::new_v4();
     let now = crate::db::now();
     let result = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         let user: UserRow = sqlx::query_as(concat!("INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at)
              VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING ", user_columns!()))
         .bind(id)
@@ -146,7 +146,7 @@ pub async fn insert_seed_users(
 ) -> Result<(), sqlx::Error> {
     let now = crate::db::now();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         for chunk in users.chunks(1000) {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) ",

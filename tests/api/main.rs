@@ -8,6 +8,7 @@ mod access;
 mod admin;
 mod auth;
 mod cli;
+mod concurrency;
 mod config;
 mod cors;
 mod errors;
