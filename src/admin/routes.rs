@@ -21,6 +21,7 @@ use crate::http::pagination::{PageQuery, Paged, TextKey, TimeId, page};
 use crate::openapi::problems::{
     BadRequest, Forbidden, TooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
+use crate::orders::lifecycle;
 use crate::orders::routes::transition_response;
 use crate::orders::store::{self as orders, Owner};
 use crate::products::dto::{AdminProductDto, CreateProductRequest, UpdateProductRequest};
@@ -316,7 +317,7 @@ pub async fn update_order(
     let to = body.0.status;
     let id = id.into_inner();
     let outcome =
-        orders::transition(&db, Owner::Anyone(&scope), id, to, to.legal_predecessors()).await?;
+        lifecycle::transition(&db, Owner::Anyone(&scope), id, to, to.legal_predecessors()).await?;
     let order = transition_response(outcome)?;
     Ok(HttpResponse::Ok().json(AdminOrderDto::from(order)))
 }

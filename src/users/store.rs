@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -125,16 +125,27 @@ pub async fn set_role(db: &Db, email: &str, role: &str) -> Result<bool, sqlx::Er
     })
 }
 
-/// Deletes the account; the profile, sessions and refresh tokens go with it
-/// (`ON DELETE CASCADE`).
+/// Deletes the account; the profile, sessions, refresh tokens and orders go
+/// with it (`ON DELETE CASCADE`). Its `pending` and `paid` orders are first
+/// cancelled in the same transaction, so the stock they hold comes back.
 pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1)
-    })
+    let now = crate::db::now();
+    let mut tx = db.begin_write().await?;
+    // The account first, then its orders, then products: the order `place` locks in.
+    let lock = crate::with_row_lock!(tx, "SELECT id FROM users WHERE id = $1", "FOR UPDATE");
+    let found: Option<Uuid> = on_tx!(&mut tx, conn => {
+        sqlx::query_scalar(lock).bind(id).fetch_optional(&mut *conn).await
+    })?;
+    if found.is_none() {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    crate::orders::lifecycle::cancel_open_orders(&mut tx, id, now).await?;
+    on_tx!(&mut tx, conn => {
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *conn).await.map(drop)
+    })?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Bulk insert for `rampart seed`: accounts with their profiles, in one

@@ -24,6 +24,7 @@ mod products;
 mod profiles;
 mod rate_limits;
 mod request_id;
+mod reserved_stock;
 mod seed;
 mod sessions;
 mod throttling;
