@@ -86,6 +86,15 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// The periodic clean-up (`crate::housekeeping`).
+#[derive(Debug, Clone)]
+pub struct HousekeepingSettings {
+    /// Unpaid (`pending`) orders older than this are cancelled, stock restored.
+    pub pending_order_ttl: Duration,
+    /// Time between two passes of the background task.
+    pub interval: Duration,
+}
+
 /// The floor for Argon2id (OWASP): m = 19456 KiB, t = 2, p = 1.
 pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
 pub const ARGON2_MIN_ITERATIONS: u32 = 2;
@@ -108,6 +117,7 @@ pub struct Settings {
     pub client_disconnect_timeout: Duration,
     pub auth: AuthSettings,
     pub rate_limits: RateLimitSettings,
+    pub housekeeping: HousekeepingSettings,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -198,6 +208,20 @@ impl Settings {
             trusted_proxies: parse_list(get("TRUSTED_PROXIES"), "TRUSTED_PROXIES")?,
         };
 
+        let housekeeping = HousekeepingSettings {
+            pending_order_ttl: Duration::from_secs(positive(
+                parse(&get, "PENDING_ORDER_TTL_SECONDS", 86_400)?,
+                "PENDING_ORDER_TTL_SECONDS",
+            )?),
+            interval: Duration::from_secs(parse(&get, "HOUSEKEEPING_INTERVAL_SECONDS", 60)?),
+        };
+        if !(1..=86_400).contains(&housekeeping.interval.as_secs()) {
+            return Err(invalid(
+                "HOUSEKEEPING_INTERVAL_SECONDS",
+                "must be between 1 and 86400".into(),
+            ));
+        }
+
         let settings = Settings {
             app_env,
             bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -222,6 +246,7 @@ impl Settings {
             )?),
             auth,
             rate_limits,
+            housekeeping,
         };
         if production {
             settings.refuse_unsafe_production()?;

@@ -14,6 +14,7 @@ mod cors;
 mod errors;
 mod headers;
 mod health;
+mod housekeeping;
 mod log_hygiene;
 mod openapi;
 mod orders;
