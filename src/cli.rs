@@ -45,6 +45,14 @@ pub async fn promote(settings: Settings, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One housekeeping pass, the same the server runs periodically.
+pub async fn prune(settings: Settings) -> anyhow::Result<()> {
+    let db = db::connect(&settings.database).await?;
+    let report = crate::housekeeping::run_once(&db, &settings.housekeeping).await?;
+    println!("housekeeping: {report}");
+    Ok(())
+}
+
 fn read_password() -> anyhow::Result<SecretString> {
     let line = if std::io::stdin().is_terminal() {
         rpassword::prompt_password("Password (15–128 characters): ")?

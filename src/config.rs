@@ -34,6 +34,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a request waits for a pooled connection before it gets a 503.
     pub acquire_timeout: Duration,
+    /// SQLite: how long a writer waits for the write lock before it gets a 503.
+    pub busy_timeout: Duration,
 }
 
 /// Where the Ed25519 signing key comes from.
@@ -84,6 +86,15 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// The periodic clean-up (`crate::housekeeping`).
+#[derive(Debug, Clone)]
+pub struct HousekeepingSettings {
+    /// Unpaid (`pending`) orders older than this are cancelled, stock restored.
+    pub pending_order_ttl: Duration,
+    /// Time between two passes of the background task.
+    pub interval: Duration,
+}
+
 /// The floor for Argon2id (OWASP): m = 19456 KiB, t = 2, p = 1.
 pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
 pub const ARGON2_MIN_ITERATIONS: u32 = 2;
@@ -112,6 +123,7 @@ pub struct Settings {
     pub max_requests_per_client: usize,
     pub auth: AuthSettings,
     pub rate_limits: RateLimitSettings,
+    pub housekeeping: HousekeepingSettings,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -162,6 +174,7 @@ impl Settings {
             url: SecretString::from(database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into())),
             max_connections: parse(&get, "DB_MAX_CONNECTIONS", 10)?,
             acquire_timeout: Duration::from_millis(parse(&get, "DB_ACQUIRE_TIMEOUT_MS", 3000)?),
+            busy_timeout: Duration::from_millis(parse(&get, "DB_BUSY_TIMEOUT_MS", 5000)?),
         };
         if database.max_connections == 0 {
             return Err(invalid("DB_MAX_CONNECTIONS", "must be at least 1".into()));
@@ -201,6 +214,20 @@ impl Settings {
             trusted_proxies: parse_list(get("TRUSTED_PROXIES"), "TRUSTED_PROXIES")?,
         };
 
+        let housekeeping = HousekeepingSettings {
+            pending_order_ttl: Duration::from_secs(positive(
+                parse(&get, "PENDING_ORDER_TTL_SECONDS", 86_400)?,
+                "PENDING_ORDER_TTL_SECONDS",
+            )?),
+            interval: Duration::from_secs(parse(&get, "HOUSEKEEPING_INTERVAL_SECONDS", 60)?),
+        };
+        if !(1..=86_400).contains(&housekeeping.interval.as_secs()) {
+            return Err(invalid(
+                "HOUSEKEEPING_INTERVAL_SECONDS",
+                "must be between 1 and 86400".into(),
+            ));
+        }
+
         let settings = Settings {
             app_env,
             bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -233,6 +260,7 @@ impl Settings {
             )?,
             auth,
             rate_limits,
+            housekeeping,
         };
         if production {
             settings.refuse_unsafe_production()?;

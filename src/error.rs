@@ -286,6 +286,15 @@ impl From<sqlx::Error> for ApiError {
                     retry_after_secs: 5,
                 }
             }
+            // Another writer held the lock past the busy timeout (SQLite), or
+            // a deadlock/lock timeout (PostgreSQL): a retry will do, so a 503
+            // with `Retry-After`, never a 500.
+            sqlx::Error::Database(db) if crate::db::is_contention(db.as_ref()) => {
+                tracing::warn!(error = %error, "database busy");
+                Self::Unavailable {
+                    retry_after_secs: 1,
+                }
+            }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Self::Conflict("The resource already exists.".into())
             }

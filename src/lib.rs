@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod http;
 pub mod openapi;
 pub mod orders;

@@ -50,6 +50,8 @@ enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Run one housekeeping pass (expired pending orders are cancelled).
+    Prune,
 }
 
 #[tokio::main]
@@ -106,6 +108,7 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             display_name,
         } => rampart::cli::create_admin(settings, &email, &display_name).await,
         AdminCommand::Promote { email } => rampart::cli::promote(settings, &email).await,
+        AdminCommand::Prune => rampart::cli::prune(settings).await,
     }
 }
 

@@ -43,6 +43,7 @@ use crate::audit::Audit;
 use crate::auth::service::AuthService;
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::housekeeping::{self, Housekeeper};
 use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
 use crate::http::json::BodyLimit;
 use crate::http::pagination::CursorSigner;
@@ -166,6 +167,8 @@ impl Services {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The periodic clean-up; it stops when the application is dropped.
+    _housekeeper: Housekeeper,
 }
 
 impl Application {
@@ -184,15 +187,21 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("cannot bind BIND_ADDR={}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
+        let housekeeper = housekeeping::spawn(db.clone(), settings.housekeeping.clone());
         let services = Services::new(&settings, db)?;
         let server = serve(listener, settings, services)?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            _housekeeper: housekeeper,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until the server stops; the housekeeping task ends with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -10,7 +10,7 @@ use super::dto::{
     UpdateUserRequest, UserFilter,
 };
 use super::scope::AdminScope;
-use super::store;
+use super::store::{self, UserUpdateOutcome};
 use crate::audit::{Audit, AuditContext, AuditKind};
 use crate::auth::AdminUser;
 use crate::db::Db;
@@ -21,11 +21,11 @@ use crate::http::pagination::{CursorSigner, PageQuery, Paged, TextKey, TimeId, p
 use crate::openapi::problems::{
     BadRequest, Forbidden, TooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
+use crate::orders::lifecycle;
 use crate::orders::routes::transition_response;
 use crate::orders::store::{self as orders, Owner};
 use crate::products::dto::{AdminProductDto, CreateProductRequest, UpdateProductRequest};
 use crate::products::store as products;
-use crate::users::domain::Role;
 
 /// Accounts, by e-mail.
 #[utoipa::path(
@@ -69,7 +69,8 @@ pub async fn list_users(
 }
 
 /// Change an account's role or disabled flag. Demoting or disabling ends
-/// that user's sessions at once; admins cannot demote or disable themselves.
+/// that user's sessions at once; admins cannot demote or disable themselves,
+/// and the last active admin cannot be removed.
 #[utoipa::path(
     tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
@@ -79,7 +80,7 @@ pub async fn list_users(
         Unauthorized,
         Forbidden,
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Demoting or disabling yourself", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Demoting or disabling yourself, or the last active admin", body = Problem, content_type = "application/problem+json"),
         BadRequest,
         TooLarge,
         UnsupportedMediaType,
@@ -97,15 +98,25 @@ pub async fn update_user(
     let scope = AdminScope::for_admin(&admin);
     let id = id.into_inner();
     let body = body.0;
-    // Lock-out protection: the last admin cannot saw off the branch they sit on.
-    if id == admin.0.user_id && (body.role == Some(Role::User) || body.disabled == Some(true)) {
-        return Err(ApiError::Conflict(
-            "Admins cannot demote or disable themselves.".into(),
-        ));
-    }
-    let update = store::update_user(&db, &scope, id, body.role, body.disabled)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let outcome =
+        store::update_user(&db, &scope, admin.0.user_id, id, body.role, body.disabled).await?;
+    let update = match outcome {
+        UserUpdateOutcome::Updated(update) => update,
+        UserUpdateOutcome::NotFound => return Err(ApiError::NotFound),
+        UserUpdateOutcome::OwnAccount => {
+            return Err(ApiError::Conflict(
+                "Admins cannot demote or disable themselves.".into(),
+            ));
+        }
+        UserUpdateOutcome::LastAdmin => {
+            return Err(ApiError::Conflict(
+                "That would leave no active admin.".into(),
+            ));
+        }
+        UserUpdateOutcome::ActorNotAdmin => {
+            return Err(ApiError::Forbidden("You are no longer an admin."));
+        }
+    };
     let detail = json!({ "by": admin.0.user_id, "sessions_ended": update.sessions_ended });
     if update.before.role != update.after.role {
         let detail =
@@ -315,7 +326,7 @@ pub async fn update_order(
     let to = body.0.status;
     let id = id.into_inner();
     let outcome =
-        orders::transition(&db, Owner::Anyone(&scope), id, to, to.legal_predecessors()).await?;
+        lifecycle::transition(&db, Owner::Anyone(&scope), id, to, to.legal_predecessors()).await?;
     let order = transition_response(outcome)?;
     Ok(HttpResponse::Ok().json(AdminOrderDto::from(order)))
 }

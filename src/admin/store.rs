@@ -80,18 +80,41 @@ pub struct UserUpdate {
     pub sessions_ended: bool,
 }
 
+pub enum UserUpdateOutcome {
+    Updated(Box<UserUpdate>),
+    NotFound,
+    /// The acting admin tried to demote or disable themselves.
+    OwnAccount,
+    /// The change would leave no active admin.
+    LastAdmin,
+    /// The acting admin lost the role (or was disabled) since the request began.
+    ActorNotAdmin,
+}
+
 /// Changes role and/or disabled; demotion or disabling ends the user's
 /// sessions at once (their tokens answer 401 from the next request).
+///
+/// Lock-out protection: the active admins' rows are locked (PostgreSQL; on
+/// SQLite the write transaction holds the database) before the rules are
+/// checked, so two admins demoting each other at once are serialised and
+/// the second sees the first's change: an active admin always remains.
 pub async fn update_user(
     db: &Db,
     _scope: &AdminScope,
+    actor: Uuid,
     id: Uuid,
     role: Option<Role>,
     disabled: Option<bool>,
-) -> Result<Option<UserUpdate>, sqlx::Error> {
+) -> Result<UserUpdateOutcome, sqlx::Error> {
     let now = crate::db::now();
+    let lock_admins = crate::with_row_lock!(
+        db,
+        "SELECT id FROM users WHERE role = 'admin' AND disabled = FALSE ORDER BY id",
+        "FOR UPDATE"
+    );
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
+        let admins: Vec<Uuid> = sqlx::query_scalar(lock_admins).fetch_all(&mut *tx).await?;
         let before: Option<AdminUserRow> =
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
                 .bind(id)
@@ -99,8 +122,22 @@ pub async fn update_user(
                 .await?;
         let Some(before) = before else {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(UserUpdateOutcome::NotFound);
         };
+        let removes_admin = role == Some(Role::User) || disabled == Some(true);
+        let refusal = if id == actor && removes_admin {
+            Some(UserUpdateOutcome::OwnAccount)
+        } else if removes_admin && admins == [id] {
+            Some(UserUpdateOutcome::LastAdmin)
+        } else if !admins.contains(&actor) {
+            Some(UserUpdateOutcome::ActorNotAdmin)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            tx.rollback().await?;
+            return Ok(refusal);
+        }
         let after: AdminUserRow = sqlx::query_as(concat!("UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled), updated_at = $4
              WHERE id = $1 RETURNING ", user_columns!()))
         .bind(id)
@@ -119,7 +156,8 @@ pub async fn update_user(
                 .await?;
         }
         tx.commit().await?;
-        Ok(Some(UserUpdate { before, after, sessions_ended: demoted || newly_disabled }))
+        let sessions_ended = demoted || newly_disabled;
+        Ok(UserUpdateOutcome::Updated(Box::new(UserUpdate { before, after, sessions_ended })))
     })
 }
 

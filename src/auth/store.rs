@@ -65,7 +65,7 @@ pub enum Rotation {
 pub async fn create_session(db: &Db, new: NewSession<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, expires_at, user_agent, ip)
              VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
@@ -131,7 +131,7 @@ pub async fn rotate(
     idle_ttl: time::Duration,
 ) -> Result<Rotation, sqlx::Error> {
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         // The winner: the one UPDATE that still finds `used_at IS NULL`.
         let won: Option<(Uuid, Uuid, OffsetDateTime)> = sqlx::query_as(
             "UPDATE refresh_tokens SET used_at = $2
@@ -223,7 +223,7 @@ pub async fn change_password(
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(hash)

@@ -39,7 +39,8 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            // How long a writer waits for the write lock before its request gets a 503.
+            .busy_timeout(settings.busy_timeout);
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {

@@ -8,8 +8,10 @@
 //! blob/text/integer on SQLite); only the DDL differs, in `migrations/{sqlite,postgres}`.
 
 mod connect;
+mod write;
 
 pub use connect::connect;
+pub use write::{WritePool, WriteTx, begin_write, is_contention};
 
 use sqlx::{PgPool, SqlitePool};
 use time::OffsetDateTime;

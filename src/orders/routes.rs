@@ -3,8 +3,9 @@ use actix_web::{HttpResponse, get, post, web};
 use uuid::Uuid;
 
 use super::dto::{CreateOrderRequest, OrderDto, OrderFilter};
+use super::lifecycle::{self, Transition};
 use super::state::OrderStatus;
-use super::store::{self, Order, Owner, Placed, Transition};
+use super::store::{self, MAX_PENDING_ORDERS, Order, Owner, Placed};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::error::{ApiError, FieldError, Problem};
@@ -69,7 +70,7 @@ pub async fn list(
          headers(("location" = String, description = "/api/v1/orders/{id}"))),
         BadRequest,
         Unauthorized,
-        (status = 409, description = "Not enough stock", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough stock, or 20 orders already pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad quantities or lines; unknown or inactive product; mixed currencies", body = Problem, content_type = "application/problem+json"),
         TooLarge,
         UnsupportedMediaType,
@@ -95,6 +96,9 @@ pub async fn create(
             "unknown_product",
             "is not an active product",
         )])),
+        Placed::TooManyPending => Err(ApiError::Conflict(format!(
+            "At most {MAX_PENDING_ORDERS} orders can be pending at once; pay for or cancel one first."
+        ))),
         Placed::OutOfStock(product) => Err(ApiError::Conflict(format!(
             "Not enough stock for {}.",
             field_of(product)
@@ -156,7 +160,7 @@ pub async fn cancel(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     // Customers may cancel only before payment; admins follow the full state machine.
-    let outcome = store::transition(
+    let outcome = lifecycle::transition(
         &db,
         Owner::User(user.user_id),
         id.into_inner(),

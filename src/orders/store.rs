@@ -49,7 +49,7 @@ pub enum Owner<'a> {
 }
 
 impl Owner<'_> {
-    fn user_id(&self) -> Option<Uuid> {
+    pub(super) fn user_id(&self) -> Option<Uuid> {
         match self {
             Owner::User(id) => Some(*id),
             Owner::Anyone(_) => None,
@@ -57,8 +57,13 @@ impl Owner<'_> {
     }
 }
 
+/// A user holds at most this many `pending` orders (each one holds stock).
+pub const MAX_PENDING_ORDERS: i64 = 20;
+
 pub enum Placed {
     Order(Order),
+    /// The user already holds [`MAX_PENDING_ORDERS`] pending orders.
+    TooManyPending,
     /// Callers validate 1–50 lines first; the store still refuses an empty order.
     NoLines,
     UnknownProduct(Uuid),
@@ -66,19 +71,6 @@ pub enum Placed {
     MixedCurrency,
 }
 
-pub enum Transition {
-    Done(Order),
-    NotFound,
-    Conflict(OrderStatus),
-}
-
-/// The selected columns, as a literal so that every query stays a `&'static str`
-/// (sqlx refuses SQL built at run time unless it is audited).
-macro_rules! order_columns {
-    () => {
-        "id, user_id, status, total_cents, currency, created_at, updated_at"
-    };
-}
 /// The selected columns, as a literal so that every query stays a `&'static str`
 /// (sqlx refuses SQL built at run time unless it is audited).
 macro_rules! line_columns {
@@ -91,6 +83,13 @@ macro_rules! line_columns {
 /// conditional UPDATE (`stock >= quantity`), so concurrent orders can never
 /// oversell; prices come from the catalogue and are copied into the lines.
 pub async fn place(db: &Db, user_id: Uuid, items: &[(Uuid, i32)]) -> Result<Placed, sqlx::Error> {
+    // Serialises one user's placements (PostgreSQL; SQLite's write lock does it),
+    // so the pending count below cannot be raced past the cap.
+    let lock_user = crate::with_row_lock!(
+        db,
+        "SELECT id FROM users WHERE id = $1",
+        "FOR NO KEY UPDATE"
+    );
     let now = crate::db::now();
     let order_id = Uuid::new_v4();
     // Lock products in one global order so concurrent orders cannot deadlock.
@@ -102,7 +101,20 @@ pub async fn place(db: &Db, user_id: Uuid, items: &[(Uuid, i32)]) -> Result<Plac
     by_product.sort_by_key(|(_, product, _)| *product);
 
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
+        sqlx::query(lock_user).bind(user_id).execute(&mut *tx).await?;
+        // Stock hoarding: every pending order holds stock until paid or expired,
+        // so one account may hold only so many.
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE user_id = $1 AND status = $2")
+                .bind(user_id)
+                .bind(OrderStatus::Pending.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        if pending >= MAX_PENDING_ORDERS {
+            tx.rollback().await?;
+            return Ok(Placed::TooManyPending);
+        }
         let mut priced: Vec<Option<(String, String, i64, String)>> = vec![None; items.len()];
         for (index, product_id, quantity) in &by_product {
             let taken: Option<(String, String, i64, String)> = sqlx::query_as(
@@ -239,79 +251,8 @@ pub async fn list(
     with_lines(db, rows).await
 }
 
-/// Moves an order to `to` if its current state allows it; cancelling
-/// restores stock in the same transaction, so it happens exactly once.
-pub async fn transition(
-    db: &Db,
-    owner: Owner<'_>,
-    id: Uuid,
-    to: OrderStatus,
-    allowed_from: &[OrderStatus],
-) -> Result<Transition, sqlx::Error> {
-    let now = crate::db::now();
-    let user_id = owner.user_id();
-    let outcome = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
-        // The state check and the change are one statement: of two concurrent
-        // transitions from the same state, only one can match.
-        let mut update = sqlx::QueryBuilder::new("UPDATE orders SET status = ");
-        update.push_bind(to.as_str()).push(", updated_at = ").push_bind(now);
-        update.push(" WHERE id = ").push_bind(id);
-        if let Some(user_id) = user_id {
-            update.push(" AND user_id = ").push_bind(user_id);
-        }
-        update.push(" AND status IN (");
-        let mut states = update.separated(", ");
-        for state in allowed_from {
-            states.push_bind(state.as_str());
-        }
-        if allowed_from.is_empty() {
-            states.push("NULL");
-        }
-        update.push(concat!(") RETURNING ", order_columns!()));
-        let moved: Option<OrderRow> = update.build_query_as().fetch_optional(&mut *tx).await?;
-        let Some(row) = moved else {
-            let mut current = sqlx::QueryBuilder::new("SELECT status FROM orders WHERE id = ");
-            current.push_bind(id);
-            if let Some(user_id) = user_id {
-                current.push(" AND user_id = ").push_bind(user_id);
-            }
-            let status: Option<(String,)> = current.build_query_as().fetch_optional(&mut *tx).await?;
-            tx.rollback().await?;
-            return Ok(match status.and_then(|(s,)| OrderStatus::from_db(&s)) {
-                Some(status) => Transition::Conflict(status),
-                None => Transition::NotFound,
-            });
-        };
-        if to.restores_stock() {
-            let lines: Vec<(Uuid, i32)> =
-                sqlx::query_as("SELECT product_id, quantity FROM order_lines WHERE order_id = $1")
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            for (product_id, quantity) in lines {
-                sqlx::query("UPDATE products SET stock = stock + $2, updated_at = $3 WHERE id = $1")
-                    .bind(product_id)
-                    .bind(quantity)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(Some(row))
-    })?;
-    match outcome {
-        Some(row) => Ok(with_lines(db, vec![row])
-            .await?
-            .pop()
-            .map_or(Transition::NotFound, Transition::Done)),
-        None => Ok(Transition::NotFound),
-    }
-}
-
 /// Attaches the lines to each order with one query.
-async fn with_lines(db: &Db, rows: Vec<OrderRow>) -> Result<Vec<Order>, sqlx::Error> {
+pub(super) async fn with_lines(db: &Db, rows: Vec<OrderRow>) -> Result<Vec<Order>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -341,7 +282,7 @@ async fn with_lines(db: &Db, rows: Vec<OrderRow>) -> Result<Vec<Order>, sqlx::Er
 /// transaction, as multi-row INSERTs. Stock is not touched (seeded history).
 pub async fn insert_seed_batch(db: &Db, orders: &[Order]) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         // 7 and 8 binds per row: chunks stay under SQLite's 32766-variable limit.
         for chunk in orders.chunks(1000) {
             let mut insert = sqlx::QueryBuilder::new(concat!("INSERT INTO orders (", order_columns!(), ") "));

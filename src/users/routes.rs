@@ -26,8 +26,9 @@ pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(UserDto::from(row)))
 }
 
-/// Delete the caller's account (password required): profile, sessions and
-/// orders go with it.
+/// Delete the caller's account (password required, throttled like a login):
+/// profile, sessions and orders go with it; pending and paid orders are
+/// cancelled first, so their stock comes back.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -43,7 +43,7 @@ pub async fn create(db: &Db, new: NewUser<'_>) -> Result<Created, sqlx::Error> {
     let id = Uuid::new_v4();
     let now = crate::db::now();
     let result = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         let user: UserRow = sqlx::query_as(concat!("INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at)
              VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING ", user_columns!()))
         .bind(id)
@@ -125,16 +125,27 @@ pub async fn set_role(db: &Db, email: &str, role: &str) -> Result<bool, sqlx::Er
     })
 }
 
-/// Deletes the account; the profile, sessions and refresh tokens go with it
-/// (`ON DELETE CASCADE`).
+/// Deletes the account; the profile, sessions, refresh tokens and orders go
+/// with it (`ON DELETE CASCADE`). Its `pending` and `paid` orders are first
+/// cancelled in the same transaction, so the stock they hold comes back.
 pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1)
-    })
+    let now = crate::db::now();
+    let mut tx = db.begin_write().await?;
+    // The account first, then its orders, then products: the order `place` locks in.
+    let lock = crate::with_row_lock!(tx, "SELECT id FROM users WHERE id = $1", "FOR UPDATE");
+    let found: Option<Uuid> = on_tx!(&mut tx, conn => {
+        sqlx::query_scalar(lock).bind(id).fetch_optional(&mut *conn).await
+    })?;
+    if found.is_none() {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    crate::orders::lifecycle::cancel_open_orders(&mut tx, id, now).await?;
+    on_tx!(&mut tx, conn => {
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *conn).await.map(drop)
+    })?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Bulk insert for `rampart seed`: accounts with their profiles, in one
@@ -146,7 +157,7 @@ pub async fn insert_seed_users(
 ) -> Result<(), sqlx::Error> {
     let now = crate::db::now();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         for chunk in users.chunks(1000) {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) ",

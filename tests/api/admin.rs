@@ -8,6 +8,7 @@ on_both_backends!(
     users_get_403_on_every_admin_route,
     demotion_cuts_off_at_once,
     admins_cannot_demote_or_disable_themselves,
+    mutual_demotion_always_leaves_an_admin,
     disabling_ends_sessions_and_logins,
     user_list_filters_by_escaped_prefix,
     order_transitions_follow_the_state_machine,
@@ -354,4 +355,57 @@ async fn audit_events_can_be_filtered(app: TestApp) {
         )
         .await;
     assert_problem(bad, 400).await;
+}
+
+/// Two admins demote (or disable) each other at the same moment, 20 times:
+/// one change wins, the other is refused, and an active admin always remains.
+async fn mutual_demotion_always_leaves_an_admin(app: TestApp) {
+    let db = app.db().await;
+    for trial in 0..20 {
+        let (a, b) = futures_util::join!(app.register_and_login(), app.register_and_login());
+        let (a_id, b_id) = (
+            uuid::Uuid::parse_str(&a.id).unwrap(),
+            uuid::Uuid::parse_str(&b.id).unwrap(),
+        );
+        // Exactly these two are the active admins when the race starts.
+        rampart::on_db!(&db, pool => {
+            sqlx::query("UPDATE users SET role = CASE WHEN id IN ($1, $2) THEN 'admin' ELSE 'user' END")
+                .bind(a_id)
+                .bind(b_id)
+                .execute(pool)
+                .await
+                .map(drop)
+                .unwrap()
+        });
+        let body = if trial % 2 == 0 {
+            json!({"role": "user"})
+        } else {
+            json!({"disabled": true})
+        };
+        let (a_path, b_path) = (
+            format!("/api/v1/admin/users/{}", b.id),
+            format!("/api/v1/admin/users/{}", a.id),
+        );
+        let (by_a, by_b) = futures_util::join!(
+            app.patch_json(&a_path, &body, &a.access_token),
+            app.patch_json(&b_path, &body, &b.access_token),
+        );
+        let statuses = [by_a.status().as_u16(), by_b.status().as_u16()];
+        let admins: i64 = rampart::on_db!(&db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = FALSE")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(admins, 1, "trial {trial} {body}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "trial {trial} {body}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [200, 401, 403, 409].contains(s)),
+            "trial {trial} {body}: {statuses:?}"
+        );
+    }
 }

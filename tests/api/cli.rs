@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::{Backend, GOOD_PASSWORD, TestApp};
 
-fn admin(
+pub fn admin(
     dir: &std::path::Path,
     database_url: &str,
     args: &[&str],

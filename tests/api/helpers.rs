@@ -150,6 +150,7 @@ impl TestApp {
             explicit: true,
             max_connections: 2,
             acquire_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
         };
         rampart::db::connect(&settings)
             .await
