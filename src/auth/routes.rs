@@ -178,10 +178,11 @@ pub async fn logout_all(
         (status = 204, description = "Changed; all sessions ended"),
         Unauthorized,
         Forbidden,
-        (status = 422, description = "The new password breaks the policy", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password breaks the policy (checked before the current password)", body = Problem, content_type = "application/problem+json"),
         BadRequest,
         TooLarge,
         UnsupportedMediaType,
+        TooManyRequests,
     )
 )]
 #[post("/password")]

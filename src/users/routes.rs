@@ -9,7 +9,7 @@ use crate::auth::service::AuthService;
 use crate::error::ApiError;
 use crate::http::ApiJson;
 use crate::openapi::problems::{
-    BadRequest, Forbidden, TooLarge, Unauthorized, UnsupportedMediaType,
+    BadRequest, Forbidden, TooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType,
 };
 
 /// The caller's account.
@@ -40,6 +40,7 @@ pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResp
         BadRequest,
         TooLarge,
         UnsupportedMediaType,
+        TooManyRequests,
     )
 )]
 #[delete("/me")]
