@@ -180,7 +180,7 @@ impl Audit {
         let Some(ip) = ctx.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()) else {
             return;
         };
-        let bucket = crate::security::rate_limit::limit_key(ip);
+        let bucket = crate::security::client_ip::limit_key(ip);
         let first_in_window = {
             let Ok(mut seen) = self.rate_limited_seen.lock() else {
                 return;

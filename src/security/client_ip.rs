@@ -84,6 +84,17 @@ fn is_port(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u16>().is_ok()
 }
 
+/// The bucket a client address is counted in: an IPv4 address, or an IPv6
+/// address's /64. Stops limit evasion by address rotation: one IPv6 subscriber
+/// usually holds a whole /64, 2^64 addresses. (The audit trail keeps the full
+/// address.)
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 
 use super::client_ip::TrustedProxies;
-use super::rate_limit::limit_key;
+use super::client_ip::limit_key;
 use crate::error::ApiError;
 
 /// Requests in progress per client address; stored as app data.

@@ -10,7 +10,7 @@
 //! and cloned into every worker: built inside, each worker would get its own
 //! limiter and the effective limit would multiply by the worker count.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use actix_governor::governor::middleware::StateInformationMiddleware;
@@ -25,18 +25,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 
 use crate::config::RateLimitSettings;
-use crate::security::client_ip::TrustedProxies;
-
-/// The bucket a client address is counted in: an IPv4 address, or an IPv6
-/// address's /64. Stops limit evasion by address rotation: one IPv6 subscriber
-/// usually holds a whole /64, 2^64 addresses. (The audit trail keeps the full
-/// address.)
-pub fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
-    }
-}
+use crate::security::client_ip::{TrustedProxies, limit_key};
 
 /// Keys the limiter by the client address (see `client_ip.rs`), IPv6 by /64.
 #[derive(Debug, Clone)]
@@ -162,7 +151,7 @@ pub async fn audit_rate_limited(
 
 #[cfg(test)]
 mod tests {
-    use super::limit_key;
+    use crate::security::client_ip::limit_key;
     use std::net::IpAddr;
 
     fn ip(text: &str) -> IpAddr {

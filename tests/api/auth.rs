@@ -143,15 +143,12 @@ async fn bad_credentials_get_one_identical_answer(app: TestApp) {
 
 async fn account_deletion_needs_the_password(app: TestApp) {
     let user = app.register_and_login().await;
-    let delete = |password: &str| {
-        app.client
-            .delete(app.url("/api/v1/users/me"))
-            .bearer_auth(&user.access_token)
-            .json(&json!({ "password": password }))
-            .send()
-    };
-    assert_problem(delete("not my password at all").await.unwrap(), 403).await;
-    assert_eq!(delete(&user.password).await.unwrap().status(), 204);
+    let wrong = app.delete_account(&user, "not my password at all").await;
+    assert_problem(wrong, 403).await;
+    assert_eq!(
+        app.delete_account(&user, &user.password).await.status(),
+        204
+    );
     assert_eq!(
         app.get_with("/api/v1/users/me", &user.access_token)
             .await

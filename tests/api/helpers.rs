@@ -246,6 +246,17 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// `DELETE /api/v1/users/me` with `password` as the confirmation.
+    pub async fn delete_account(&self, user: &TestUser, password: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url("/api/v1/users/me"))
+            .bearer_auth(&user.access_token)
+            .json(&serde_json::json!({ "password": password }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// A logged-in admin: registered, promoted in the database, logged in.
     pub async fn admin(&self) -> TestUser {
         let user = self.register_and_login().await;

@@ -308,14 +308,7 @@ async fn account_deletion_removes_orders(app: TestApp) {
     let user = app.register_and_login().await;
     let product = app.product(&admin, 100, 10, "EUR").await;
     assert_eq!(app.order(&user, &[(&product, 2)]).await.status(), 201);
-    let deleted = app
-        .client
-        .delete(app.url("/api/v1/users/me"))
-        .bearer_auth(&user.access_token)
-        .json(&json!({ "password": user.password }))
-        .send()
-        .await
-        .unwrap();
+    let deleted = app.delete_account(&user, &user.password).await;
     assert_eq!(deleted.status(), 204);
     let orders: Value = app
         .get_with(

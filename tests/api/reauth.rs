@@ -20,16 +20,6 @@ async fn change(app: &TestApp, user: &TestUser, current: &str, new: &str) -> req
         .await
 }
 
-async fn delete(app: &TestApp, user: &TestUser, password: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url("/api/v1/users/me"))
-        .bearer_auth(&user.access_token)
-        .json(&json!({ "password": password }))
-        .send()
-        .await
-        .expect("request sent")
-}
-
 async fn audit_count(app: &TestApp, kind: &str, user: &TestUser) -> i64 {
     let db = app.db().await;
     let id = uuid::Uuid::parse_str(&user.id).unwrap();
@@ -69,12 +59,12 @@ async fn account_deletion_guesses_are_throttled_and_audited(app: TestApp) {
     // Twenty guesses at once: only five are checked.
     let guesses: Vec<String> = (0..20).map(|i| format!("deletion guess {i}")).collect();
     let responses =
-        futures_util::future::join_all(guesses.iter().map(|g| delete(&app, &user, g))).await;
+        futures_util::future::join_all(guesses.iter().map(|g| app.delete_account(&user, g))).await;
     let checked = responses.iter().filter(|r| r.status() == 403).count();
     let locked = responses.iter().filter(|r| r.status() == 429).count();
     assert_eq!((checked, locked), (5, 15));
     assert_eq!(audit_count(&app, "reauth_failed", &user).await, 5);
-    assert_problem(delete(&app, &user, GOOD_PASSWORD).await, 429).await;
+    assert_problem(app.delete_account(&user, GOOD_PASSWORD).await, 429).await;
     assert_eq!(
         app.get_with("/api/v1/users/me", &user.access_token)
             .await

@@ -43,14 +43,7 @@ async fn deleting_an_account_gives_its_reserved_stock_back(app: TestApp) {
     set_status(&app, &admin, &cancelled, "cancelled").await;
     assert_eq!(app.stock_of(&admin, &product).await, 20 - 2 - 3 - 4);
 
-    let deleted = app
-        .client
-        .delete(app.url("/api/v1/users/me"))
-        .bearer_auth(&user.access_token)
-        .json(&json!({ "password": user.password }))
-        .send()
-        .await
-        .unwrap();
+    let deleted = app.delete_account(&user, &user.password).await;
     assert_eq!(deleted.status(), 204);
     // The pending and the paid order are cancelled; the shipped one is gone for
     // good, and the one cancelled before is not restored twice.
