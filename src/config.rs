@@ -552,4 +552,16 @@ mod tests {
         let err = settings(&[("MAX_BODY_BYTES", "lots")]).unwrap_err();
         assert_eq!(err.var(), "MAX_BODY_BYTES");
     }
+
+    #[test]
+    fn hashing_threads_are_bounded_by_the_cpus() {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let at_bound = (MAX_HASH_THREADS_PER_CPU * cpus).to_string();
+        let beyond = (MAX_HASH_THREADS_PER_CPU * cpus + 1).to_string();
+        assert!(settings(&[("PASSWORD_HASH_CONCURRENCY", at_bound.as_str())]).is_ok());
+        let err = settings(&[("PASSWORD_HASH_CONCURRENCY", beyond.as_str())]).unwrap_err();
+        assert_eq!(err.var(), "PASSWORD_HASH_CONCURRENCY");
+        let err = settings(&[("PASSWORD_HASH_CONCURRENCY", "0")]).unwrap_err();
+        assert_eq!(err.var(), "PASSWORD_HASH_CONCURRENCY");
+    }
 }
