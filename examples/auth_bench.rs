@@ -119,6 +119,7 @@ async fn start_server() -> anyhow::Result<(tempfile::TempDir, String)> {
         ("RATE_LIMIT_AUTH_BURST", "100000000".to_owned()),
         ("RATE_LIMIT_API_PER_SECOND", "100000000".to_owned()),
         ("RATE_LIMIT_API_BURST", "100000000".to_owned()),
+        ("PASSWORD_HASH_CONCURRENCY", hash_threads().to_string()),
     ];
     let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
     std::fs::write(
@@ -134,6 +135,14 @@ async fn start_server() -> anyhow::Result<(tempfile::TempDir, String)> {
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     Ok((dir, base))
+}
+
+/// `PASSWORD_HASH_CONCURRENCY` from the environment, else the CPU count.
+fn hash_threads() -> usize {
+    std::env::var("PASSWORD_HASH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// `VmHWM` (peak) and `VmRSS` (now) of this process, in MiB.
@@ -181,10 +190,7 @@ async fn memory(logins: usize, concurrency: usize) -> anyhow::Result<()> {
     let took = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (peak, now) = rss_mib();
-    let threads = std::env::var("PASSWORD_HASH_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let threads = hash_threads();
     println!(
         "{ok} of {} logins at {concurrency} concurrent in {took:.1} s; RSS before {before:.1} MiB, \
          peak {peak:.1} MiB, final {now:.1} MiB; bound {threads} hashing threads x 19 MiB + base",
