@@ -14,11 +14,12 @@
 //!    preflights never count against a rate limit).
 //! 6. `audit_rate_limited` — records 429s from the limiters below it.
 //! 7. `governing_limit_headers` — where the strict limit governed the answer,
-//!    puts its `x-ratelimit-*` headers back over the API limit's.
+//!    puts its `x-ratelimit-*` headers back over the API limit's when it is
+//!    the tighter of the two.
 //! 8. `Governor` (API limit, per client IP) — the looser limit, on everything.
-//! 9. Routes; the credential routes (register, login, refresh) sit in a scope
-//!    with the strict auth limit and `/api/v1/admin/*` in one guarded by
-//!    `require_admin`. The body limit is enforced by `ApiJson`, query errors
+//! 9. Routes; the credential routes (register, login, refresh, password
+//!    change) sit in a scope with the strict auth limit and `/api/v1/admin/*`
+//!    in one guarded by `require_admin`. The body limit is enforced by `ApiJson`, query errors
 //!    by `ApiQuery`, path errors by the `PathConfig` error handler (400
 //!    problems; query errors name the parameter).
 //!
@@ -80,7 +81,6 @@ pub fn api_routes(limits: &RateLimits) -> impl FnOnce(&mut ServiceConfig) + use<
             scope::scope("/api/v1/auth")
                 .service(auth::routes::logout)
                 .service(auth::routes::logout_all)
-                .service(auth::routes::change_password)
                 .service(auth::routes::sessions)
                 .service(auth::routes::revoke_session)
                 // Last: a scope without a prefix also receives the unmatched
@@ -94,7 +94,10 @@ pub fn api_routes(limits: &RateLimits) -> impl FnOnce(&mut ServiceConfig) + use<
                         .wrap(from_fn(keep_auth_limit_headers))
                         .service(auth::routes::register)
                         .service(auth::routes::login)
-                        .service(auth::routes::refresh),
+                        .service(auth::routes::refresh)
+                        // Takes the current password and scores the new one
+                        // (up to ~0.4 s of a hashing thread): strict, too.
+                        .service(auth::routes::change_password),
                 ),
         )
         .service(

@@ -134,13 +134,8 @@ impl AuthService {
             users::find_by_email(&self.db, &email).await?
         };
         // Equal work whether or not the account exists.
-        let verified = self
-            .hasher
-            .verify(
-                password.clone(),
-                user.as_ref().map(|u| u.password_hash.clone()),
-            )
-            .await?;
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let verified = self.verify_reserved(&key, password.clone(), stored).await?;
         let user = match user {
             Some(user) if verified.matches && !too_long && !user.disabled => user,
             other => {
@@ -289,6 +284,23 @@ impl AuthService {
         }
     }
 
+    /// Verifies a reserved attempt; when the check itself could not run
+    /// (hashing queue full), the attempt is refunded before the 503.
+    async fn verify_reserved(
+        &self,
+        key: &[u8],
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<crate::security::password::Verified, ApiError> {
+        match self.hasher.verify(password, stored).await {
+            Ok(verified) => Ok(verified),
+            Err(error) => {
+                throttle::refund(&self.db, key).await?;
+                Err(error)
+            }
+        }
+    }
+
     /// Re-authentication for password change and account deletion: the same
     /// per-account throttle as login (a stolen access token must not become
     /// an unlimited password oracle), audited as `reauth_failed`, 403 when wrong.
@@ -302,10 +314,8 @@ impl AuthService {
         let key = throttle::key(&user.email);
         let now = crate::db::now();
         self.reserve_attempt(ctx, &key, Some(user_id), now).await?;
-        let verified = self
-            .hasher
-            .verify(password, Some(user.password_hash.clone()))
-            .await?;
+        let stored = Some(user.password_hash.clone());
+        let verified = self.verify_reserved(&key, password, stored).await?;
         if !verified.matches {
             self.audit
                 .record(ctx, AuditKind::ReauthFailed, Some(user_id), json!({}))

@@ -99,6 +99,24 @@ pub async fn reserve(db: &Db, key: &[u8], now: OffsetDateTime) -> Result<Attempt
     Ok(Attempt::Locked(wait))
 }
 
+/// Gives back an attempt that [`reserve`] counted but that ended before its
+/// password was checked (the hashing queue was full: 503): an outage must not
+/// lock a user out. A lock the refunded attempt set is lifted with it.
+pub async fn refund(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1,
+                 locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
+             WHERE email_hash = $1 AND failures > 0",
+        )
+        .bind(key)
+        .bind(FAILURES_BEFORE_LOCK)
+        .execute(pool)
+        .await
+        .map(drop)
+    })
+}
+
 pub async fn reset(db: &Db, key: &[u8]) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
         sqlx::query("DELETE FROM login_throttle WHERE email_hash = $1")

@@ -4,17 +4,28 @@
 //! (each one trickling its body up to the read deadline): rate limits count
 //! requests *started* per second and cannot see requests that never finish.
 //! Beyond `MAX_REQUESTS_PER_CLIENT` the address gets 429 and the connection is
-//! closed; other addresses are unaffected. The address is the one
+//! closed; other addresses are unaffected. A request whose body was not read
+//! to the end also ends its connection, so an unread body cannot be trickled
+//! after the response, outside both the slot and the body deadline. The address is the one
 //! `client_ip.rs` resolves (the trusted-proxy rule applies).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::{ConnectionType, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, HttpMessage, ResponseError, web};
+use futures_util::StreamExt;
+
+use crate::http::request_id::map_response;
 
 use super::client_ip::TrustedProxies;
 use super::client_ip::limit_key;
@@ -94,12 +105,84 @@ pub async fn limit_in_flight(
         // Its connection would otherwise stay open for the next slow request.
         response
             .head_mut()
-            .set_connection_type(actix_web::http::ConnectionType::Close);
+            .set_connection_type(ConnectionType::Close);
         return Ok(req.into_response(response));
     };
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_boxed_body)
+    let (req, body) = track_body(req);
+    map_response(next.call(req).await, |mut response| {
+        // A body the handler did not read (a 401, a 415, a route that takes
+        // none) would be drained after the response with no deadline and no
+        // slot. Keeping the unread body alive until the response is sent makes
+        // the server close the connection instead of draining it.
+        match body.and_then(|body| body.borrow_mut().take()) {
+            Some(unread) => {
+                response
+                    .head_mut()
+                    .set_connection_type(ConnectionType::Close);
+                response.map_body(|_, body| BoxBody::new(HoldingUnread { body, unread }))
+            }
+            None => response,
+        }
+    })
+}
+
+/// A response body that keeps the unread request body alive until it has
+/// been sent: while the request body is alive (not dropped) the server closes
+/// the connection after the response; once dropped, it would drain it.
+struct HoldingUnread {
+    body: BoxBody,
+    #[allow(dead_code)]
+    unread: Payload,
+}
+
+impl MessageBody for HoldingUnread {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
+
+type SharedBody = Rc<RefCell<Option<Payload>>>;
+
+/// Hands the handler a stream over the request's body that leaves the body
+/// itself with us; reading it to the end gives it up (`None` in the cell).
+fn track_body(mut req: ServiceRequest) -> (ServiceRequest, Option<SharedBody>) {
+    let headers = req.headers();
+    let announced = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    if !announced {
+        return (req, None);
+    }
+    let shared: SharedBody = Rc::new(RefCell::new(Some(req.take_payload())));
+    let cell = shared.clone();
+    let tracked = futures_util::stream::poll_fn(move |cx| {
+        let mut slot = cell.borrow_mut();
+        let Some(payload) = slot.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match payload.poll_next_unpin(cx) {
+            Poll::Ready(None) => {
+                *slot = None;
+                Poll::Ready(None)
+            }
+            other => other,
+        }
+    });
+    let boxed: Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>> =
+        Box::pin(tracked);
+    req.set_payload(Payload::from(boxed));
+    (req, Some(shared))
 }
 
 #[cfg(test)]

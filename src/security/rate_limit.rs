@@ -106,8 +106,8 @@ pub async fn keep_auth_limit_headers(
     Ok(response)
 }
 
-/// Sits just outside the API limiter: where the strict limit governed the
-/// answer, its headers win over the API limit's.
+/// Sits just outside the API limiter: on the credential routes both limits
+/// apply, and the answer carries the headers of the tighter one.
 pub async fn governing_limit_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -119,15 +119,33 @@ pub async fn governing_limit_headers(
         .get::<AuthLimitHeaders>()
         .cloned();
     if let Some(AuthLimitHeaders(kept)) = kept {
-        for (name, value) in kept {
-            response.headers_mut().insert(name, value);
+        // "The tighter one when both apply": the strict limit's headers win
+        // unless the API limit has fewer requests left.
+        let remaining = |value: Option<&HeaderValue>| {
+            value
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let auth_left = kept
+            .iter()
+            .find(|(name, _)| name.as_str() == "x-ratelimit-remaining")
+            .and_then(|(_, value)| remaining(Some(value)));
+        let api_left = remaining(response.headers().get("x-ratelimit-remaining"));
+        let auth_is_tighter = match (auth_left, api_left) {
+            (Some(auth), Some(api)) => auth <= api,
+            _ => true,
+        };
+        if auth_is_tighter {
+            for (name, value) in kept {
+                response.headers_mut().insert(name, value);
+            }
         }
     }
     Ok(response)
 }
 
 /// Records 429s from the limiters in the audit trail (at most once a minute
-/// per address, see `Audit::record_rate_limited`).
+/// per limiter bucket, see `Audit::record_rate_limited`).
 pub async fn audit_rate_limited(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,

@@ -6,7 +6,7 @@ use super::store;
 use crate::audit::{AuditContext, AuditKind};
 use crate::auth::AuthUser;
 use crate::auth::service::AuthService;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::http::ApiJson;
 use crate::openapi::problems::{
     BadRequest, Forbidden, TooLarge, TooManyRequests, Unauthorized, UnsupportedMediaType,
@@ -41,6 +41,7 @@ pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResp
         TooLarge,
         UnsupportedMediaType,
         TooManyRequests,
+        (status = 409, description = "The caller is the last active admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/me")]
@@ -53,7 +54,16 @@ pub async fn delete_me(
     // Throttled and audited like a login (see `AuthService::confirm_password`).
     auth.confirm_password(&ctx, user.user_id, body.0.password)
         .await?;
-    store::delete(&auth.db, user.user_id).await?;
+    match store::delete(&auth.db, user.user_id).await? {
+        store::Deletion::Deleted => {}
+        store::Deletion::NotFound => return Err(ApiError::NotFound),
+        store::Deletion::LastAdmin => {
+            return Err(ApiError::Conflict(
+                "The last active admin cannot delete their account; make another admin first."
+                    .into(),
+            ));
+        }
+    }
     auth.audit
         .record(
             &ctx,

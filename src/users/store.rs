@@ -128,9 +128,23 @@ pub async fn set_role(db: &Db, email: &str, role: &str) -> Result<bool, sqlx::Er
 /// Deletes the account; the profile, sessions, refresh tokens and orders go
 /// with it (`ON DELETE CASCADE`). Its `pending` and `paid` orders are first
 /// cancelled in the same transaction, so the stock they hold comes back.
-pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete(db: &Db, id: Uuid) -> Result<Deletion, sqlx::Error> {
     let now = crate::db::now();
     let mut tx = db.begin_write().await?;
+    // Lock-out protection, as in `admin::store::update_user` (same lock order:
+    // the active admins first): the last active admin cannot leave.
+    let lock_admins = crate::with_row_lock!(
+        tx,
+        "SELECT id FROM users WHERE role = 'admin' AND disabled = FALSE ORDER BY id",
+        "FOR UPDATE"
+    );
+    let admins: Vec<Uuid> = on_tx!(&mut tx, conn => {
+        sqlx::query_scalar(lock_admins).fetch_all(&mut *conn).await
+    })?;
+    if admins == [id] {
+        tx.rollback().await?;
+        return Ok(Deletion::LastAdmin);
+    }
     // The account first, then its orders, then products: the order `place` locks in.
     let lock = crate::with_row_lock!(tx, "SELECT id FROM users WHERE id = $1", "FOR UPDATE");
     let found: Option<Uuid> = on_tx!(&mut tx, conn => {
@@ -138,14 +152,21 @@ pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
     })?;
     if found.is_none() {
         tx.rollback().await?;
-        return Ok(false);
+        return Ok(Deletion::NotFound);
     }
     crate::orders::lifecycle::cancel_open_orders(&mut tx, id, now).await?;
     on_tx!(&mut tx, conn => {
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *conn).await.map(drop)
     })?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Deletion::Deleted)
+}
+
+pub enum Deletion {
+    Deleted,
+    NotFound,
+    /// The account is the only active admin.
+    LastAdmin,
 }
 
 /// Bulk insert for `rampart seed`: accounts with their profiles, in one

@@ -13,6 +13,7 @@ on_both_backends!(
     user_list_filters_by_escaped_prefix,
     order_transitions_follow_the_state_machine,
     audit_events_can_be_filtered,
+    the_last_admin_cannot_delete_their_account,
 );
 
 fn admin_routes() -> Vec<(String, String)> {
@@ -408,4 +409,23 @@ async fn mutual_demotion_always_leaves_an_admin(app: TestApp) {
             "trial {trial} {body}: {statuses:?}"
         );
     }
+}
+
+/// Lock-out protection holds for account deletion too: the only active admin
+/// cannot delete their account; once another admin exists, they can.
+async fn the_last_admin_cannot_delete_their_account(app: TestApp) {
+    let admin = app.admin().await;
+    let refused = app.delete_account(&admin, &admin.password).await;
+    assert_problem(refused, 409).await;
+    assert_eq!(
+        app.get_with("/api/v1/users/me", &admin.access_token)
+            .await
+            .status(),
+        200
+    );
+    let _second = app.admin().await;
+    assert_eq!(
+        app.delete_account(&admin, &admin.password).await.status(),
+        204
+    );
 }

@@ -209,6 +209,13 @@ async fn each_answer_carries_the_headers_of_its_limit() {
     // Registration and refresh share the strict budget.
     assert_eq!(app.register(&email, "x").await.status(), 429);
     assert_eq!(app.refresh("not-a-token").await.status(), 429);
+    // So does password change: it takes the current password and scores the new one.
+    let body = json!({"current_password": "x", "new_password": "y"});
+    let change = app
+        .post_json("/api/v1/auth/password", &body, Some(access))
+        .await;
+    assert_eq!(change.status(), 429);
+    assert_eq!(header(&change, "x-ratelimit-limit"), "2");
 
     // The routes that take no credentials stay on the ordinary limit.
     let sessions = app.get_with("/api/v1/auth/sessions", access).await;

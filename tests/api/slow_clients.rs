@@ -124,3 +124,27 @@ async fn a_slow_flood_from_one_address_does_not_lock_out_another() {
         "service recovers"
     );
 }
+
+/// A body the handler never reads (here: a chunked body on `GET /health/live`)
+/// would be drained after the response with no deadline; the server hangs up
+/// instead of waiting for the rest.
+#[tokio::test]
+async fn an_unread_body_ends_its_connection() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let mut stream = TcpStream::connect(server(&app)).await.expect("connect");
+    let head = "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\
+                Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut received))
+        .await
+        .is_ok();
+    let answer = String::from_utf8_lossy(&received);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(
+        closed,
+        "the connection stayed open to drain a trickled body"
+    );
+}
