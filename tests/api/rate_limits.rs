@@ -256,3 +256,24 @@ async fn api_limit_covers_the_other_routes() {
     let problem = assert_problem(limited, 429).await;
     assert_eq!(problem["type"], "/problems/too-many-requests");
 }
+
+/// Both limits apply on the credential routes; the answer describes the
+/// tighter one, here the API limit.
+#[tokio::test]
+async fn the_tighter_limit_describes_the_answer() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |vars| {
+        vars.insert("RATE_LIMIT_AUTH_PER_MINUTE".into(), "1".into());
+        vars.insert("RATE_LIMIT_AUTH_BURST".into(), "50".into());
+        vars.insert("RATE_LIMIT_API_PER_SECOND".into(), "1".into());
+        vars.insert("RATE_LIMIT_API_BURST".into(), "3".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let email = format!("tight-{}@example.com", uuid::Uuid::new_v4().simple());
+    let registered = app.register(&email, crate::helpers::GOOD_PASSWORD).await;
+    assert_eq!(registered.status(), 201);
+    assert_eq!(header(&registered, "x-ratelimit-limit"), "3");
+    assert_eq!(header(&registered, "x-ratelimit-remaining"), "2");
+}
