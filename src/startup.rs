@@ -13,15 +13,14 @@
 //! 5. `Cors` — answers preflights before any routing or handler work (so
 //!    preflights never count against a rate limit).
 //! 6. `audit_rate_limited` — records 429s from the limiters below it.
-//! 7. `governing_limit_headers` — where the strict limit governed the answer,
-//!    puts its `x-ratelimit-*` headers back over the API limit's when it is
-//!    the tighter of the two.
+//! 7. `governing_limit_headers` — on the credential routes both limits apply;
+//!    the answer carries the `x-ratelimit-*` headers of the tighter one.
 //! 8. `Governor` (API limit, per client IP) — the looser limit, on everything.
 //! 9. Routes; the credential routes (register, login, refresh, password
 //!    change) sit in a scope with the strict auth limit and `/api/v1/admin/*`
-//!    in one guarded by `require_admin`. The body limit is enforced by `ApiJson`, query errors
-//!    by `ApiQuery`, path errors by the `PathConfig` error handler (400
-//!    problems; query errors name the parameter).
+//!    in one guarded by `require_admin`. The body limit is enforced by
+//!    `ApiJson`, query errors by `ApiQuery`, path errors by the `PathConfig`
+//!    error handler (400 problems; query errors name the parameter).
 //!
 //! Client request and disconnect timeouts are set on the server (the head
 //! must arrive in time) and `ApiJson` puts a deadline on the body, so a slow

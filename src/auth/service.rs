@@ -311,19 +311,30 @@ impl AuthService {
         password: SecretString,
     ) -> Result<UserRow, ApiError> {
         let user = self.account(user_id).await?;
+        self.confirm(ctx, &user, password).await?;
+        Ok(user)
+    }
+
+    /// [`AuthService::confirm_password`] for an account already loaded.
+    async fn confirm(
+        &self,
+        ctx: &AuditContext,
+        user: &UserRow,
+        password: SecretString,
+    ) -> Result<(), ApiError> {
         let key = throttle::key(&user.email);
         let now = crate::db::now();
-        self.reserve_attempt(ctx, &key, Some(user_id), now).await?;
+        self.reserve_attempt(ctx, &key, Some(user.id), now).await?;
         let stored = Some(user.password_hash.clone());
         let verified = self.verify_reserved(&key, password, stored).await?;
         if !verified.matches {
             self.audit
-                .record(ctx, AuditKind::ReauthFailed, Some(user_id), json!({}))
+                .record(ctx, AuditKind::ReauthFailed, Some(user.id), json!({}))
                 .await;
             return Err(ApiError::Forbidden("The password is incorrect."));
         }
         throttle::reset(&self.db, &key).await?;
-        Ok(user)
+        Ok(())
     }
 
     async fn account(&self, user_id: Uuid) -> Result<UserRow, ApiError> {
@@ -354,7 +365,7 @@ impl AuthService {
         let new = NewPassword::parse(&self.hasher, new, "new_password", &context)
             .await?
             .map_err(|e| ApiError::Validation(vec![e]))?;
-        self.confirm_password(ctx, user_id, current).await?;
+        self.confirm(ctx, &user, current).await?;
         let hash = self.hasher.hash(new.into_secret()).await?;
         store::change_password(&self.db, user_id, &hash, crate::db::now()).await?;
         self.audit

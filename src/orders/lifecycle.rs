@@ -133,23 +133,13 @@ async fn move_orders(
             }
             Selection::CreatedBefore { cutoff, limit } => {
                 update.push(" WHERE id IN (SELECT id FROM orders WHERE created_at < ").push_bind(cutoff);
-                update.push(" AND status IN (");
-                let mut states = update.separated(", ");
-                for state in allowed_from {
-                    states.push_bind(state.as_str());
-                }
-                update.push(") ORDER BY created_at LIMIT ").push_bind(limit).push(")");
+                push_status_in(&mut update, allowed_from);
+                update.push(" ORDER BY created_at LIMIT ").push_bind(limit).push(")");
             }
         }
-        update.push(" AND status IN (");
-        let mut states = update.separated(", ");
-        for state in allowed_from {
-            states.push_bind(state.as_str());
-        }
-        if allowed_from.is_empty() {
-            states.push("NULL");
-        }
-        update.push(concat!(") RETURNING ", order_columns!()));
+        // Checked again in the UPDATE itself: a concurrent move wins or loses here.
+        push_status_in(&mut update, allowed_from);
+        update.push(concat!(" RETURNING ", order_columns!()));
         update.build_query_as().fetch_all(&mut *conn).await
     })?;
     if to.restores_stock() && !moved.is_empty() {
@@ -157,6 +147,22 @@ async fn move_orders(
         restore_stock(tx, &ids, now).await?;
     }
     Ok(moved)
+}
+
+/// ` AND status IN (…)`, binding each state; an empty list matches nothing.
+fn push_status_in<DB: sqlx::Database>(query: &mut sqlx::QueryBuilder<DB>, states: &[OrderStatus])
+where
+    &'static str: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+{
+    query.push(" AND status IN (");
+    let mut separated = query.separated(", ");
+    for state in states {
+        separated.push_bind(state.as_str());
+    }
+    if states.is_empty() {
+        separated.push("NULL");
+    }
+    query.push(")");
 }
 
 /// Gives back the stock of the orders `ids`: the only place stock returns.

@@ -238,4 +238,12 @@ mod tests {
             Some(ip("198.51.100.7"))
         );
     }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_and_ipv4_per_address() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:ffff::5")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2::1")), ip("2001:db8:1:2::"));
+        assert_ne!(limit_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
+    }
 }
